@@ -1,0 +1,93 @@
+"""The browser adapters: ``FetchTransport`` (``fetch``) and ``LocalStorage`` (``localStorage``).
+
+This is the only SDK module that imports ``js`` or ``pyodide`` (STYLE rule 10). The import is
+guarded, so the module still imports under CPython for type checking and tests; using the
+classes there raises ``RuntimeError``.
+
+Conversion happens at once, at this edge: a request body leaves as JSON text (never a proxied
+dict), and a response arrives as ``int`` status, ``dict`` headers and ``str`` body. A failed
+``fetch`` (``JsException``: offline, CORS, DNS) becomes ``OSError``, which the fetcher reports as
+``AppError`` with ``ErrorCode.NETWORK_ERROR``. Nothing here creates a ``PyProxy`` (``to_js``
+copies the options into a plain JS object), so there is no proxy to destroy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..http import Request, Response
+from ..storage import Storage
+
+try:
+    import js
+    from pyodide.ffi import JsException, to_js
+except ImportError:  # CPython: no browser here.
+    js = None
+    JsException = OSError
+    to_js = None
+
+#: The prefix realm-web puts before every key, so both SDKs share sessions on one origin.
+REALM_WEB_PREFIX = "realm-web"
+
+
+def _require_browser(what: str) -> Any:
+    if js is None:
+        raise RuntimeError(f"{what} needs Pyodide in a browser; use app.sdk.adapters.native.")
+    return js
+
+
+class FetchTransport:
+    """Sends requests with the browser's ``fetch``.
+
+    ```python
+    app = App("latchkey-demo", base_url=origin, transport=FetchTransport(),
+              storage=LocalStorage())
+    ```
+    """
+
+    async def send(self, request: Request) -> Response:
+        """Send the request with ``fetch`` and return the whole response."""
+        browser = _require_browser("FetchTransport")
+        init: dict[str, Any] = {"method": request.method, "headers": request.headers}
+        if request.body is not None:
+            init["body"] = request.body
+        options = to_js(init, dict_converter=browser.Object.fromEntries)
+        try:
+            reply = await browser.fetch(request.url, options)
+            text = await reply.text()
+            entries = browser.Object.fromEntries(reply.headers.entries()).to_py()
+        except JsException as exc:
+            raise OSError(f"fetch failed: {exc}") from exc
+        headers = {str(name): str(value) for name, value in entries.items()}
+        return Response(int(reply.status), headers, str(text))
+
+
+class LocalStorage(Storage):
+    """The browser's ``localStorage``, with every key under ``realm-web:``.
+
+    ``backend`` is any object with ``getItem``, ``setItem``, ``removeItem``, ``key`` and
+    ``length`` (``window.localStorage`` by default).
+    """
+
+    def __init__(self, prefix: str = REALM_WEB_PREFIX, backend: Any = None) -> None:
+        self._backend = backend if backend is not None else _require_browser("LocalStorage").localStorage
+        self._prefix = f"{prefix}:" if prefix else ""
+
+    def get(self, key: str) -> str | None:
+        value = self._backend.getItem(self._prefix + key)
+        # JS null arrives as None or as pyodide's falsy ``jsnull``; only strings are values.
+        return value if isinstance(value, str) else None
+
+    def set(self, key: str, value: str) -> None:
+        self._backend.setItem(self._prefix + key, value)
+
+    def remove(self, key: str) -> None:
+        self._backend.removeItem(self._prefix + key)
+
+    def clear(self, prefix: str = "") -> None:
+        start = self._prefix + prefix
+        # Collect first: removing while indexing would skip keys.
+        keys = [self._backend.key(i) for i in range(int(self._backend.length))]
+        for key in keys:
+            if isinstance(key, str) and key.startswith(start):
+                self._backend.removeItem(key)

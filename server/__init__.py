@@ -1,0 +1,75 @@
+"""Latchkey's server: an App Services client API v2.0 compatible backend on Starlette.
+
+``create_app(settings)`` builds the ASGI app: thin routes (``server.routes``), HTTP-free services
+(``server.services``) and a ``Store`` (``server.store``), wired by a lifespan that opens the store,
+loads or creates the signing key and loads the app's functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from .cors import CORSMiddleware
+from .errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from .functions import FunctionRegistry
+from .routes import ROUTES
+from .services.context import Services
+from .services.mailer import Mailer
+from .services.ratelimit import SlidingWindow
+from .services.tokens import TokenSigner
+from .settings import Settings, ensure_data_dir, load_or_create_secret
+from .store import Store, open_store_for
+from .web import frontend_routes
+
+__all__ = ["Settings", "build_services", "create_app"]
+
+
+async def build_services(settings: Settings, store: Store | None = None) -> Services:
+    """Open the store and assemble the services for a settings object."""
+    ensure_data_dir(settings.data_dir)
+    store = store or open_store_for(settings.database_url, settings.data_dir)
+    await store.open()
+    key = load_or_create_secret(settings.data_dir, "signing-key")
+    window = settings.security.rate_window_seconds
+    return Services(
+        settings=settings,
+        store=store,
+        signer=TokenSigner(key, settings.app_id),
+        mailer=Mailer(settings.mail, settings.data_dir),
+        functions=FunctionRegistry(settings.functions_module),
+        account_limiter=SlidingWindow(settings.security.login_failures_per_account, window),
+        address_limiter=SlidingWindow(settings.security.login_attempts_per_address, window),
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The ASGI app for one app config."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = await build_services(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.store.close()
+
+    routes: list[BaseRoute] = list(ROUTES)
+    if settings.serve_frontend:
+        routes += frontend_routes()
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(CORSMiddleware, allowed=settings.allowed_origins)],
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )

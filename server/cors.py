@@ -1,0 +1,92 @@
+"""CORS for the API: allowed origins from the config, preflights answered, errors in JSON.
+
+An allowed origin gets its own value back (never ``*``) with credentials allowed, since the
+OAuth linking request of realm-web is credentialed, and ``X-BAAS-Location`` exposed. A preflight
+from any other origin is refused with 403 ``DomainNotAllowed``. The server's own origin is always
+allowed. Requests without ``Origin`` (non-browser clients) pass untouched.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.sdk.errors import ErrorCode
+
+from .errors import LINK
+
+ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Requested-With"
+MAX_AGE = "600"
+
+
+class CORSMiddleware:
+    """Pure ASGI middleware applying the rules above to paths under ``prefix``."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...], prefix: str = "/api/") -> None:
+        self.app = app
+        self.allowed = frozenset(o.rstrip("/") for o in allowed)
+        self.prefix = prefix
+
+    def _allowed(self, origin: str, headers: Headers, scope: Scope) -> bool:
+        if "*" in self.allowed or origin in self.allowed:
+            return True
+        host = headers.get("host", "")
+        return origin in (f"{scope.get('scheme', 'http')}://{host}",)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        allowed = self._allowed(origin, headers, scope)
+        preflight = scope["method"] == "OPTIONS" and "access-control-request-method" in headers
+        if preflight:
+            await self._preflight(origin, allowed, send)
+            return
+        if not allowed:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", []))
+                raw += _cors_headers(origin)
+                message["headers"] = raw
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    async def _preflight(self, origin: str, allowed: bool, send: Send) -> None:
+        if not allowed:
+            body = json.dumps({"error": f"origin '{origin[:200]}' is not allowed",
+                               "error_code": ErrorCode.DOMAIN_NOT_ALLOWED.value, "link": LINK})
+            await _respond(send, 403, [(b"content-type", b"application/json")], body.encode())
+            return
+        headers = _cors_headers(origin) + [
+            (b"access-control-allow-methods", ALLOW_METHODS.encode()),
+            (b"access-control-allow-headers", ALLOW_HEADERS.encode()),
+            (b"access-control-max-age", MAX_AGE.encode()),
+        ]
+        await _respond(send, 204, headers, b"")
+
+
+def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"access-control-allow-origin", origin.encode("latin-1", "replace")),
+        (b"access-control-allow-credentials", b"true"),
+        (b"access-control-expose-headers", b"X-BAAS-Location"),
+        (b"vary", b"Origin"),
+    ]
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": headers + [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

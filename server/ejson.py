@@ -1,0 +1,66 @@
+"""Extended JSON on the server, through ``bson.json_util`` (pymongo's well-kept implementation).
+
+Request bodies arrive as canonical EJSON from realm-web and as plain or relaxed JSON from other
+clients; ``loads`` accepts all of them. Responses to function calls go out as canonical EJSON so
+that int64 values, dates and ids survive the trip exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bson import ObjectId, json_util
+from bson.binary import Binary
+from bson.int64 import Int64
+from bson.json_util import CANONICAL_JSON_OPTIONS, JSONOptions
+
+_DECODE = JSONOptions(tz_aware=True, tzinfo=dt.timezone.utc)
+
+
+def loads(text: str | bytes) -> Any:
+    """Decode EJSON text (canonical or relaxed) into Python and BSON values."""
+    return json_util.loads(text, json_options=_DECODE)
+
+
+def to_python(value: Any) -> Any:
+    """Turn BSON wrapper values into plain Python: ``Int64`` to ``int``, ``Binary`` to ``bytes``."""
+    if isinstance(value, dict):
+        return {str(k): to_python(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_python(v) for v in value]
+    if isinstance(value, Int64):
+        return int(value)
+    if isinstance(value, Binary):
+        return bytes(value)
+    return value
+
+
+def dumps_canonical(value: Any) -> str:
+    """Encode a value as canonical EJSON text."""
+    return json_util.dumps(value, json_options=CANONICAL_JSON_OPTIONS)
+
+
+def loads_doc(text: str) -> dict[str, Any]:
+    """Decode a stored document."""
+    doc = to_python(loads(text))
+    return doc if isinstance(doc, dict) else {}
+
+
+def to_relaxed(value: Any) -> Any:
+    """The value as plain JSON types in relaxed EJSON form (for JWT claims such as ``user_data``)."""
+    import json
+
+    return json.loads(json_util.dumps(value, json_options=json_util.RELAXED_JSON_OPTIONS))
+
+
+def as_id(value: Any) -> str | None:
+    """A 24-hex id from a string or an ``ObjectId``, or ``None``."""
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, str) and ObjectId.is_valid(value):
+        return value.lower()
+    return None
+
+
+__all__ = ["ObjectId", "as_id", "dumps_canonical", "loads", "loads_doc", "to_python", "to_relaxed"]

@@ -1,0 +1,80 @@
+"""``ApiError``: a failure that renders itself as the wire's error JSON.
+
+Services raise ``ApiError(code, status, message)``; one Starlette exception handler turns it into
+``(status, {"error", "error_code", "link"})`` with ``Content-Type: application/json`` exactly
+(realm-core reads the body only for that exact value). Messages never contain a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.sdk.errors import ErrorCode
+
+log = logging.getLogger("latchkey.server")
+
+LINK = "https://github.com/latchkey/latchkey#errors"
+
+
+class ApiError(Exception):
+    """An error answer: wire code, HTTP status and the human-readable ``error`` text."""
+
+    def __init__(self, code: ErrorCode, status: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.message = message
+
+    def __call__(self) -> tuple[int, dict[str, str]]:
+        """The status and body to send."""
+        return self.status, {"error": self.message, "error_code": self.code.value, "link": LINK}
+
+
+def error_response(err: ApiError) -> Response:
+    """The HTTP response for an ``ApiError``."""
+    status, body = err()
+    return Response(
+        json.dumps(body),
+        status_code=status,
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def invalid_session(reason: str) -> ApiError:
+    """401 ``InvalidSession``, the answer to every unusable token."""
+    return ApiError(ErrorCode.INVALID_SESSION, 401, f"invalid session: {reason}")
+
+
+def bad_request(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> ApiError:
+    """400 with a message."""
+    return ApiError(code, 400, message)
+
+
+async def handle_api_error(request: Request, exc: Exception) -> Response:
+    """Starlette handler for ``ApiError``."""
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """Routing errors (404, 405) in the same JSON shape."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, 405, "method not allowed"))
+    if exc.status_code == 404:
+        return error_response(ApiError(ErrorCode.NOT_FOUND, 404, "not found"))
+    return error_response(ApiError(ErrorCode.BAD_REQUEST, exc.status_code, str(exc.detail)))
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """Anything else: log the type (not the request) and answer 500."""
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path,
+              exc_info=exc)
+    return error_response(
+        ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 500, "internal server error")
+    )

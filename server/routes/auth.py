@@ -1,0 +1,83 @@
+"""Login (and ``?link=true`` linking) for every provider, and the email/password actions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.sdk import routes as paths
+from app.sdk.errors import ErrorCode
+
+from ..errors import ApiError
+from ..services import providers, sessions, userpass, users
+from ..services.context import Services
+from .common import check_app, client_address, empty, json_body, json_ok
+
+MAX_PROVIDER = 64
+
+
+async def login(request: Request) -> Response:
+    """``POST .../auth/providers/{provider}/login[?link=true]``."""
+    services = check_app(request)
+    name = str(request.path_params["provider"])[:MAX_PROVIDER]
+    body = await json_body(request)
+    options = body.pop("options", None)
+    link = request.query_params.get("link", "").lower() == "true"
+    if link:
+        caller = await sessions.check_access(services, request.headers.get("authorization"))
+        proof = await providers.prove(services, name, body, client_address(request))
+        if proof.user_id is not None:
+            raise ApiError(ErrorCode.BAD_REQUEST, 400, "API keys cannot be linked to a user")
+        user = await users.link_identity(services, caller.user, proof.identity)
+        token = await sessions.access_token(services, user.id, caller.session_id, caller.device_id)
+        return json_ok({"access_token": token, "user_id": user.id, "device_id": caller.device_id})
+    proof = await providers.prove(services, name, body, client_address(request))
+    user = await _user_for(services, proof)
+    device_id = sessions.device_id_from(options)
+    return json_ok(await sessions.open_session(services, user, device_id, proof.api_key_id))
+
+
+async def _user_for(services: Services, proof: providers.Proof) -> Any:
+    if proof.user_id is not None:
+        user = await services.store.get_user(proof.user_id)
+        if user is None:
+            raise providers.unauthorized()
+    else:
+        user = await users.login_identity(services, proof.identity, proof.user_type)
+    if user.disabled:
+        raise ApiError(ErrorCode.USER_DISABLED, 401, "user disabled")
+    return user
+
+
+def _action(fn: Callable[[Services, dict[str, Any]], Awaitable[None]], status: int = 204) -> Any:
+    async def endpoint(request: Request) -> Response:
+        services = check_app(request)
+        await fn(services, await json_body(request))
+        return empty(status)
+
+    endpoint.__name__ = fn.__name__
+    endpoint.__doc__ = fn.__doc__
+    return endpoint
+
+
+_APP = "{app_id}"
+ROUTES = [
+    Route(paths.login(_APP, "{provider}"), login, methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_REGISTER), _action(userpass.register, 201),
+          methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM), _action(userpass.confirm),
+          methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM_SEND), _action(userpass.resend_confirmation),
+          methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM_CALL), _action(userpass.retry_confirmation),
+          methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_RESET), _action(userpass.reset), methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_RESET_SEND), _action(userpass.send_reset),
+          methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_RESET_CALL), _action(userpass.call_reset),
+          methods=["POST"]),
+]

@@ -1,0 +1,83 @@
+"""Helpers every route uses: the services, the app id check, body parsing, empty answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson.errors import InvalidBSON
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.sdk.errors import ErrorCode
+
+from .. import ejson
+from ..errors import ApiError, bad_request
+from ..services.context import Services
+
+MAX_APP_ID = 128
+
+
+def services_of(request: Request) -> Services:
+    """The server's ``Services``."""
+    services: Services = request.app.state.services
+    return services
+
+
+def check_app(request: Request) -> Services:
+    """The services, after checking the path's app id is the one this server runs."""
+    services = services_of(request)
+    app_id = str(request.path_params.get("app_id", ""))
+    if app_id != services.settings.app_id:
+        shown = app_id if len(app_id) <= MAX_APP_ID else app_id[:MAX_APP_ID] + "…"
+        raise ApiError(ErrorCode.APP_NOT_FOUND, 404,
+                       f"cannot find app using Client App ID '{shown}'")
+    return services
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body, refusing more than the configured limit without reading it all."""
+    limit = services_of(request).settings.security.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise ApiError(ErrorCode.REQUEST_TOO_LARGE, 413, f"request body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(ErrorCode.REQUEST_TOO_LARGE, 413,
+                           f"request body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
+    """The body decoded from EJSON (canonical or relaxed); it must be a JSON object."""
+    raw = await read_body(request)
+    if not raw.strip():
+        if required:
+            raise bad_request("expected a JSON object in the request body",
+                              ErrorCode.MISSING_PARAMETER)
+        return {}
+    try:
+        value = ejson.loads(raw)
+    except (ValueError, TypeError, InvalidBSON, RecursionError) as exc:
+        raise bad_request("invalid request body: expected JSON", ErrorCode.INVALID_PARAMETER) from exc
+    if not isinstance(value, dict):
+        raise bad_request("expected a JSON object in the request body", ErrorCode.INVALID_PARAMETER)
+    return value
+
+
+def empty(status: int = 204) -> Response:
+    """A bodiless success: no ``Content-Type``, as realm-web requires (protocol 1.5)."""
+    return Response(status_code=status)
+
+
+def json_ok(value: Any, status: int = 200) -> Response:
+    """A JSON success."""
+    return JSONResponse(value, status_code=status)
+
+
+def client_address(request: Request) -> str:
+    """The peer address, for per-address rate limits."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,98 @@
+"""Authentication providers: turn a login body into the identity it proves.
+
+Each provider is an async function ``(services, payload, address) -> Proof`` registered in
+``PROVIDERS`` under its type. ``payload`` is the EJSON-decoded body without ``options``. A provider
+raises ``ApiError`` for credentials it rejects; it never creates users itself (``users`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.sdk import routes
+from app.sdk.errors import ErrorCode
+
+from ..errors import ApiError
+from ..store.base import Identity
+from . import passwords, users
+from .context import Services
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """What a provider proved: an identity, the user type, and the API key used if any."""
+
+    identity: Identity
+    user_type: str = "normal"
+    api_key_id: str | None = None
+    #: When set, the proof names an existing user directly (API keys), not an identity owner.
+    user_id: str | None = None
+
+
+ProviderFn = Callable[[Services, dict[str, Any], str], Awaitable[Proof]]
+PROVIDERS: dict[str, ProviderFn] = {}
+
+
+def provider(name: str) -> Callable[[ProviderFn], ProviderFn]:
+    """Register a provider function under its type."""
+    def register(fn: ProviderFn) -> ProviderFn:
+        PROVIDERS[name] = fn
+        return fn
+
+    return register
+
+
+def unauthorized() -> ApiError:
+    """The answer to bad email/password credentials (App Services' exact text and code)."""
+    return ApiError(ErrorCode.INVALID_PASSWORD, 401, "unauthorized")
+
+
+def string_field(payload: dict[str, Any], name: str) -> str:
+    """A required string field of a body, or 400."""
+    value = payload.get(name)
+    if not isinstance(value, str) or not value:
+        raise ApiError(ErrorCode.MISSING_PARAMETER if value is None else ErrorCode.INVALID_PARAMETER,
+                       400, f"expected a string field '{name}'")
+    return value
+
+
+async def prove(services: Services, provider_name: str, payload: dict[str, Any],
+                address: str) -> Proof:
+    """The proof for a login body, after checking the provider is enabled."""
+    fn = PROVIDERS.get(provider_name)
+    if fn is None or not services.settings.provider_enabled(provider_name):
+        raise ApiError(ErrorCode.AUTH_PROVIDER_NOT_FOUND, 404,
+                       f"authentication via '{provider_name}' is unsupported")
+    return await fn(services, payload, address)
+
+
+@provider(routes.ANON_USER)
+async def anonymous(services: Services, payload: dict[str, Any], address: str) -> Proof:
+    """Every anonymous login is a new user."""
+    return Proof(users.make_identity(services, routes.ANON_USER, users.anonymous_identity_id()))
+
+
+def _throttle(services: Services, email: str, address: str) -> None:
+    if services.account_limiter.blocked(f"userpass:{email}") or services.address_limiter.blocked(address):
+        raise ApiError(ErrorCode.TOO_MANY_REQUESTS, 429,
+                       "too many login attempts; try again later")
+    services.address_limiter.hit(address)
+
+
+@provider(routes.LOCAL_USERPASS)
+async def email_password(services: Services, payload: dict[str, Any], address: str) -> Proof:
+    """A confirmed email/password account with the right password."""
+    email = string_field(payload, "username")
+    password = string_field(payload, "password")
+    _throttle(services, email, address)
+    account = await services.store.get_userpass(email)
+    ok = await passwords.verify_password(account.password_hash if account else None, password)
+    if account is None or not ok:
+        services.account_limiter.hit(f"userpass:{email}")
+        raise unauthorized()
+    if not account.confirmed:
+        raise ApiError(ErrorCode.AUTH_ERROR, 401, "confirmation required")
+    services.account_limiter.reset(f"userpass:{email}")
+    return Proof(users.make_identity(services, routes.LOCAL_USERPASS, account.id, {"email": email}))

@@ -1,0 +1,148 @@
+"""Sessions: issuing tokens at login, refreshing, logging out, and checking bearer tokens.
+
+Rule 1: every token is checked on every use: signature, expiry, type, app, and that its user
+still exists and is enabled; a refresh token must also name a live session whose stored hash
+matches. Deleting the session (logout) or the user kills the refresh token everywhere at once.
+
+Rule 2: error texts name the reason but never echo the token.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from app.sdk.errors import ErrorCode
+
+from .. import ejson
+from ..errors import ApiError, invalid_session
+from ..store.base import Session, UserRecord
+from . import users
+from .context import Services
+from .tokens import TokenError, digest, same_digest
+
+ZERO_ID = "0" * 24
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The user behind a valid bearer token, and its session."""
+
+    user: UserRecord
+    session_id: str
+    device_id: str
+    session: Session | None = None
+
+
+def bearer(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer`` header; 401 ``MissingAuthReq`` without one."""
+    if not authorization:
+        raise ApiError(ErrorCode.MISSING_AUTH_REQ, 401, "must authenticate first")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(ErrorCode.MISSING_AUTH_REQ, 401, "must authenticate first")
+    if token in ("null", "undefined"):
+        raise invalid_session("no token")
+    return token
+
+
+async def _live_user(services: Services, user_id: str) -> UserRecord:
+    user = await services.store.get_user(user_id)
+    if user is None:
+        raise invalid_session("user not found")
+    if user.disabled:
+        raise ApiError(ErrorCode.USER_DISABLED, 401, "user disabled")
+    return user
+
+
+async def check_access(services: Services, authorization: str | None) -> Caller:
+    """The caller behind an access token."""
+    token = bearer(authorization)
+    try:
+        claims = services.signer.verify(token, "access")
+    except TokenError as exc:
+        raise invalid_session(str(exc)) from exc
+    user = await _live_user(services, claims.sub)
+    return Caller(user, claims.session_id, claims.device_id)
+
+
+async def check_refresh(services: Services, authorization: str | None) -> Caller:
+    """The caller behind a refresh token whose session is alive."""
+    token = bearer(authorization)
+    try:
+        claims = services.signer.verify(token, "refresh")
+    except TokenError as exc:
+        raise invalid_session(str(exc)) from exc
+    session = await services.store.get_session(claims.session_id)
+    if session is None or not same_digest(token, session.token_hash):
+        raise invalid_session("failed to find refresh token")
+    if session.expires_at <= time.time():
+        raise invalid_session("refresh token expired")
+    user = await _live_user(services, session.user_id)
+    return Caller(user, session.id, session.device_id, session)
+
+
+async def user_data_claim(services: Services, user_id: str) -> dict[str, Any]:
+    """The custom user data to embed in an access token (relaxed EJSON, no ``_id``)."""
+    doc = await users.read_custom_data(services, user_id)
+    if not doc:
+        return {}
+    claim = ejson.to_relaxed({k: v for k, v in doc.items() if k != "_id"})
+    return claim if isinstance(claim, dict) else {}
+
+
+async def access_token(services: Services, user_id: str, session_id: str, device_id: str) -> str:
+    """A fresh access token for a session."""
+    data = await user_data_claim(services, user_id)
+    return services.signer.access_token(
+        user_id, session_id, device_id, data, services.settings.access_token_seconds
+    )
+
+
+def device_id_from(options: Any) -> str:
+    """The client's device id when it sent a valid non-zero one, else a new id."""
+    device = options.get("device") if isinstance(options, dict) else None
+    raw = device.get("deviceId") if isinstance(device, dict) else None
+    value = ejson.as_id(raw)
+    return value if value and value != ZERO_ID else users.new_id()
+
+
+async def open_session(services: Services, user: UserRecord, device_id: str,
+                       api_key_id: str | None = None) -> dict[str, str]:
+    """Create a session and answer a login: ``{access_token, refresh_token, user_id, device_id}``."""
+    now = time.time()
+    lifetime = services.settings.refresh_token_seconds
+    session_id = users.new_id()
+    refresh = services.signer.refresh_token(user.id, session_id, device_id, lifetime)
+    await services.store.create_session(
+        Session(session_id, user.id, digest(refresh), device_id, now, now + lifetime, api_key_id)
+    )
+    await services.store.touch_login(user.id, now)
+    return {
+        "access_token": await access_token(services, user.id, session_id, device_id),
+        "refresh_token": refresh,
+        "user_id": user.id,
+        "device_id": device_id,
+    }
+
+
+async def refresh(services: Services, authorization: str | None) -> dict[str, str]:
+    """A new access token for a refresh token (which is not rotated)."""
+    caller = await check_refresh(services, authorization)
+    token = await access_token(services, caller.user.id, caller.session_id, caller.device_id)
+    return {"access_token": token}
+
+
+async def log_out(services: Services, authorization: str | None) -> None:
+    """Revoke the session of a refresh token."""
+    token = bearer(authorization)
+    try:
+        claims = services.signer.verify(token, "refresh")
+    except TokenError as exc:
+        raise invalid_session(str(exc)) from exc
+    session = await services.store.get_session(claims.session_id)
+    if session is None or not same_digest(token, session.token_hash):
+        raise invalid_session("failed to find refresh token")
+    await services.store.delete_session(session.id)

@@ -1,0 +1,198 @@
+"""Settings: the app config file (TOML), the data dir, and the environment.
+
+``Settings.load(config_path, data_dir)`` reads one app's TOML config and the server's own options.
+Environment variables (read through ``starlette.config.Config``) override the data dir
+(``LATCHKEY_DATA_DIR``), the config (``LATCHKEY_CONFIG``) and the database (``DATABASE_URL``).
+Secrets are never in the config: they are generated on first start into the data dir (0600).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "config" / "demo.toml"
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
+
+
+class ConfigError(ValueError):
+    """The app config file is missing, unreadable or invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserpassSettings:
+    """Email/password provider options (App Services' ``local-userpass`` config)."""
+
+    enabled: bool = False
+    confirmation: str = "auto"  # "auto" | "email" | "function"
+    confirmation_function: str = ""
+    reset: str = "email"  # "email" | "function"
+    reset_function: str = ""
+    confirm_url: str = ""
+    reset_url: str = ""
+    confirm_subject: str = "Confirm your email"
+    reset_subject: str = "Reset your password"
+    token_minutes: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    """Where email goes: the console and the outbox file, and SMTP when a host is set."""
+
+    sender: str = "Latchkey <no-reply@localhost>"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    console: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    """Request limits and login rate limits."""
+
+    max_body_bytes: int = 64 * 1024
+    login_failures_per_account: int = 10
+    login_attempts_per_address: int = 60
+    rate_window_seconds: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server needs to run one app."""
+
+    app_id: str
+    data_dir: Path
+    config_path: Path
+    database_url: str
+    access_token_seconds: int = 30 * 60
+    refresh_token_seconds: int = 60 * 24 * 3600
+    allowed_origins: tuple[str, ...] = ()
+    public_url: str = ""
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    userpass: UserpassSettings = UserpassSettings()
+    mail: MailSettings = MailSettings()
+    security: SecuritySettings = SecuritySettings()
+    functions_module: Path | None = None
+    custom_user_data: dict[str, Any] = field(default_factory=dict)
+    serve_frontend: bool = True
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def provider_enabled(self, provider_type: str) -> bool:
+        """Whether a provider is configured and enabled."""
+        return bool(self.providers.get(provider_type, {}).get("enabled", False))
+
+    @classmethod
+    def load(
+        cls,
+        config_path: str | Path | None = None,
+        data_dir: str | Path | None = None,
+        *,
+        database_url: str | None = None,
+        public_url: str = "",
+        overrides: dict[str, Any] | None = None,
+    ) -> Settings:
+        """Read the config file and the environment into settings."""
+        env = Config(environ=os.environ)
+        path = Path(config_path or env("LATCHKEY_CONFIG", default=str(DEFAULT_CONFIG)))
+        raw = _read_toml(path)
+        if overrides:
+            raw = _merge(raw, overrides)
+        ddir = Path(data_dir or env("LATCHKEY_DATA_DIR", default=str(DEFAULT_DATA_DIR)))
+        db = database_url or env("DATABASE_URL", default="") or f"sqlite:{ddir / 'latchkey.sqlite3'}"
+        return _from_raw(raw, path, ddir, db, public_url)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"The config file {path} does not exist.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {path} is not valid TOML: {exc}") from exc
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] in the config must be a table.")
+    return value
+
+
+def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: str) -> Settings:
+    app_id = raw.get("app_id")
+    if not isinstance(app_id, str) or not app_id:
+        raise ConfigError("The config must set app_id to a non-empty string.")
+    tokens = _section(raw, "tokens")
+    providers = {k: dict(v) for k, v in _section(raw, "providers").items()}
+    up = providers.get("local-userpass", {})
+    known = {f for f in UserpassSettings.__dataclass_fields__}
+    userpass = UserpassSettings(**{k: v for k, v in up.items() if k in known})
+    if userpass.confirmation not in ("auto", "email", "function"):
+        raise ConfigError("local-userpass confirmation must be auto, email or function.")
+    if userpass.reset not in ("email", "function"):
+        raise ConfigError("local-userpass reset must be email or function.")
+    mail = MailSettings(**{k: v for k, v in _section(raw, "mail").items()
+                           if k in MailSettings.__dataclass_fields__})
+    security = SecuritySettings(**{k: v for k, v in _section(raw, "security").items()
+                                   if k in SecuritySettings.__dataclass_fields__})
+    functions = raw.get("functions")
+    return Settings(
+        app_id=app_id,
+        data_dir=ddir,
+        config_path=path,
+        database_url=db,
+        access_token_seconds=int(tokens.get("access_token_minutes", 30) * 60),
+        refresh_token_seconds=int(tokens.get("refresh_token_days", 60) * 86400),
+        allowed_origins=tuple(_section(raw, "cors").get("allowed_origins", ())),
+        public_url=public_url or str(raw.get("public_url", "")),
+        providers=providers,
+        userpass=userpass,
+        mail=mail,
+        security=security,
+        functions_module=(path.parent / functions) if isinstance(functions, str) else None,
+        custom_user_data=_section(raw, "custom_user_data"),
+        raw=raw,
+    )
+
+
+def ensure_data_dir(data_dir: Path) -> None:
+    """Create the data dir, readable by its owner only."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+
+
+def load_or_create_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
+    """A secret kept in ``data_dir/name`` with mode 0600, generated on first use."""
+    ensure_data_dir(data_dir)
+    path = data_dir / name
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) < 32:
+            raise ConfigError(f"The secret file {path} is damaged; remove it to make a new one.")
+        return value
+    value = secrets.token_urlsafe(nbytes)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+    return value

@@ -1,0 +1,166 @@
+"""The ``Store`` protocol: the only persistence contract that services use.
+
+Rule 1: every method is one transaction. A method that writes several rows (a user with its
+first identity, a user deletion with its identities, sessions and keys) commits all of them or
+none, so a crash between two statements can never leave half a user behind.
+
+Rule 2: uniqueness is enforced by the store, not by a check-then-write in a service. Two
+concurrent registrations of one email both reach the store; the second gets ``Conflict``.
+
+Records are frozen dataclasses of plain values; JSON-like fields are ``dict`` values that the
+store serialises itself. Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class Conflict(Exception):
+    """A write broke a uniqueness rule (email taken, identity already linked, key name used)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """One login identity of a user: a provider type and the provider's id for that person."""
+
+    provider_type: str
+    id: str
+    provider_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user and its identities, in the order they were added."""
+
+    id: str
+    type: str
+    disabled: bool
+    created_at: float
+    identities: tuple[Identity, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+    last_login_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserpassAccount:
+    """An email/password registration; ``id`` becomes the identity id at first login."""
+
+    email: str
+    id: str
+    password_hash: str
+    confirmed: bool
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UserpassToken:
+    """A single-use confirmation or reset token; only its hash is stored."""
+
+    token_id: str
+    token_hash: str
+    email: str
+    kind: str
+    expires_at: float
+    used: bool
+    password_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A refresh-token session; only the token's hash is stored."""
+
+    id: str
+    user_id: str
+    token_hash: str
+    device_id: str
+    created_at: float
+    expires_at: float
+    api_key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key; the secret is stored only as a hash."""
+
+    id: str
+    user_id: str
+    name: str
+    key_hash: str
+    disabled: bool
+    created_at: float
+
+
+class Store(Protocol):
+    """Persistence for users, identities, sessions, keys, tokens and documents."""
+
+    async def open(self) -> None:
+        """Connect and create or migrate the schema."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    # Settings kept with the data, such as signing keys shared by every server process.
+    async def get_meta(self, key: str) -> str | None: ...
+    async def set_meta_if_absent(self, key: str, value: str) -> str:
+        """Store ``value`` unless the key exists; return the value that is stored now."""
+        ...
+
+    # Users and identities.
+    async def create_user(self, user: UserRecord, identity: Identity | None) -> None:
+        """Insert a user with its first identity; ``Conflict`` if the identity is taken."""
+        ...
+    async def get_user(self, user_id: str) -> UserRecord | None: ...
+    async def list_users(self) -> list[UserRecord]: ...
+    async def find_user_by_identity(self, provider_type: str, identity_id: str) -> str | None: ...
+    async def add_identity(self, user_id: str, identity: Identity) -> None:
+        """Append an identity to a user; ``Conflict`` if it belongs to anyone already."""
+        ...
+    async def update_identity_data(
+        self, provider_type: str, identity_id: str, data: dict[str, Any]
+    ) -> None: ...
+    async def set_user_disabled(self, user_id: str, disabled: bool) -> bool: ...
+    async def touch_login(self, user_id: str, when: float) -> None: ...
+    async def delete_user(self, user_id: str) -> bool:
+        """Delete a user with identities, sessions, keys and email/password account."""
+        ...
+
+    # Email/password accounts and their tokens.
+    async def create_userpass(self, account: UserpassAccount) -> None:
+        """Insert a registration; ``Conflict`` if the email is registered already."""
+        ...
+    async def get_userpass(self, email: str) -> UserpassAccount | None: ...
+    async def confirm_userpass(self, email: str) -> None: ...
+    async def set_userpass_password(self, email: str, password_hash: str) -> None: ...
+    async def add_userpass_token(self, token: UserpassToken) -> None: ...
+    async def use_userpass_token(
+        self, token_id: str, kind: str, token_hash: str, now: float
+    ) -> UserpassToken | None:
+        """The token with this id, kind and hash as it was, marked used if it was usable.
+
+        ``None`` when no token matches; a returned token with ``used`` set or an ``expires_at``
+        in the past was not usable and is left as it is.
+        """
+        ...
+
+    # Sessions.
+    async def create_session(self, session: Session) -> None: ...
+    async def get_session(self, session_id: str) -> Session | None: ...
+    async def delete_session(self, session_id: str) -> bool: ...
+
+    # API keys.
+    async def create_api_key(self, key: ApiKey) -> None:
+        """Insert a key; ``Conflict`` if the user has a key of that name."""
+        ...
+    async def list_api_keys(self, user_id: str) -> list[ApiKey]: ...
+    async def get_api_key(self, key_id: str) -> ApiKey | None: ...
+    async def find_api_key(self, key_hash: str) -> ApiKey | None: ...
+    async def set_api_key_disabled(self, key_id: str, disabled: bool) -> bool: ...
+    async def delete_api_key(self, key_id: str) -> bool: ...
+
+    # Documents (custom user data), keyed by collection and key.
+    async def get_document(self, collection: str, key: str) -> dict[str, Any] | None: ...
+    async def put_document(self, collection: str, key: str, doc: dict[str, Any]) -> None: ...
+    async def delete_document(self, collection: str, key: str) -> bool: ...

@@ -1,0 +1,65 @@
+-- Latchkey store schema, version 1. Statements are separated by ';' lines and are idempotent.
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL DEFAULT 'normal',
+    disabled INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL,
+    last_login_at REAL
+);
+CREATE TABLE IF NOT EXISTS identities (
+    provider_type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    provider_id TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    position INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (provider_type, id)
+);
+CREATE INDEX IF NOT EXISTS identities_user ON identities(user_id, position);
+CREATE TABLE IF NOT EXISTS userpass_accounts (
+    email TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS userpass_tokens (
+    token_id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    email TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    password_hash TEXT,
+    expires_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    api_key_id TEXT,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    UNIQUE (user_id, name)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    collection TEXT NOT NULL,
+    key TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (collection, key)
+);

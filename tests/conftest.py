@@ -1,0 +1,119 @@
+"""Fixtures shared by every tier: settings on a temp data dir, the real server in-process
+(``client``) and over loopback (``live_server``, ``server_factory``).
+
+Each test gets its own data dir, so its SQLite file, signing key and outbox are its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.testclient import TestClient
+
+from server import create_app
+from server.settings import DEFAULT_CONFIG, Settings
+
+APP_ID = "latchkey-demo"
+
+
+def make_settings(data_dir: Path, overrides: dict[str, Any] | None = None,
+                  config: Path = DEFAULT_CONFIG) -> Settings:
+    """Settings for the demo config on a temp data dir, with TOML-shaped overrides."""
+    quiet = {"mail": {"console": False}}
+    merged = {**quiet, **(overrides or {})}
+    return Settings.load(config, data_dir, database_url=f"sqlite:{data_dir / 'test.sqlite3'}",
+                         overrides=merged)
+
+
+@dataclass
+class LiveServer:
+    """A real server on 127.0.0.1, in a thread of the test process."""
+
+    base_url: str
+    app_id: str
+    settings: Settings
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Messages the mailer wrote, oldest first."""
+        path = self.data_dir / "outbox.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_server(settings: Settings) -> LiveServer:
+    """Start uvicorn on an ephemeral loopback port and wait until it accepts requests."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on",
+                            access_log=False)
+    server = uvicorn.Server(config)
+
+    def run() -> None:
+        asyncio.run(server.serve(sockets=[sock]))
+
+    thread = threading.Thread(target=run, daemon=True, name=f"uvicorn-{port}")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("The test server did not start.")
+        time.sleep(0.01)
+    return LiveServer(f"http://127.0.0.1:{port}", settings.app_id, settings, server, thread)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start live servers with config overrides: ``server_factory({"tokens": {...}})``."""
+    started: list[LiveServer] = []
+
+    def factory(overrides: dict[str, Any] | None = None, *, data_dir: Path | None = None,
+                config: Path = DEFAULT_CONFIG) -> LiveServer:
+        ddir = data_dir or tmp_path / f"data{len(started)}"
+        live = start_server(make_settings(ddir, overrides, config))
+        started.append(live)
+        return live
+
+    yield factory
+    for live in started:
+        live.stop()
+
+
+@pytest.fixture
+def live_server(server_factory: Callable[..., LiveServer]) -> LiveServer:
+    """The demo app on a live loopback server with a fresh data dir."""
+    return server_factory()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Demo settings on a fresh data dir."""
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The real server app in-process (lifespan run), through Starlette's test client."""
+    with TestClient(create_app(settings), base_url="http://testserver") as test_client:
+        yield test_client
