@@ -42,7 +42,7 @@ async def build_services(settings: Settings, store: Store | None = None) -> Serv
         store=store,
         signer=TokenSigner(key, settings.app_id),
         mailer=Mailer(settings.mail, settings.data_dir),
-        functions=FunctionRegistry(settings.functions_module),
+        functions=FunctionRegistry(settings.functions_module, settings.function_time_limit),
         account_limiter=SlidingWindow(settings.security.login_failures_per_account, window),
         address_limiter=SlidingWindow(settings.security.login_attempts_per_address, window),
     )

@@ -186,8 +186,10 @@ class App:
         self._sync_current()
 
     def _on_logged_out(self, user: User) -> None:
-        # Nothing can ever log an anonymous user back in, so it is removed rather than kept.
-        if user.provider_type == routes.ANON_USER:
+        # Nothing can ever log an anonymous user back in, so it is removed rather than kept;
+        # one that has linked other credentials can log back in with those, so it stays.
+        linked = any(i.provider_type != routes.ANON_USER for i in user.identities)
+        if user.provider_type == routes.ANON_USER and not linked:
             self._forget(user)
         else:
             self._sync_current()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .http import Request, Response
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(str, Enum):  # noqa: UP042 (str(), format() of members stay as before)
     """Error codes of the wire protocol, in the CamelCase the server sends."""
 
     MISSING_AUTH_REQ = "MissingAuthReq"

@@ -12,7 +12,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("app.sdk")
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     """The kinds of event. The first three reach ``App`` listeners, the rest ``User`` listeners."""
 
     CURRENT_USER_CHANGED = "currentUserChanged"

@@ -22,7 +22,6 @@ Standard library only.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any, Literal, Protocol, TypeVar

@@ -84,7 +84,7 @@ def device_id(token: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class AuthResponse:
-    """The body of a login (or link) response: ``{user_id, access_token, refresh_token, device_id}``."""
+    """A login (or link) response: ``{user_id, access_token, refresh_token, device_id}``."""
 
     user_id: str
     access_token: str

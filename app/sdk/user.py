@@ -12,7 +12,7 @@ Standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from . import ejson, routes
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .app import App
 
 
-class UserState(str, Enum):
+class UserState(StrEnum):
     """Where a user stands: ``LOGGED_IN``, ``LOGGED_OUT`` (listed, no refresh token) or
     ``REMOVED`` (no longer listed by the app)."""
 
@@ -292,7 +292,8 @@ class User:
         """
         try:
             if self._refresh_token is not None:
-                await self._fetcher.fetch("DELETE", routes.session(), token_type="refresh", user=self)
+                path = routes.session()
+                await self._fetcher.fetch("DELETE", path, token_type="refresh", user=self)
         except AppError as err:
             # The session is already gone on the server (e.g. the user was deleted): fine.
             if "failed to find refresh token" not in err.error:

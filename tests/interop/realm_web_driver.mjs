@@ -570,11 +570,20 @@ const scenarios = {
     const user = await app.logIn(credentialsFrom(spec));
     const before = toPlain(user.customData);
     const oldToken = user.accessToken;
+    let setupValue = null;
+    if (config.setup) {
+      // A server function that writes the caller's custom user data (e.g. set_favorite_color).
+      step(`call ${config.setup.name}`);
+      setupValue = toPlain(await user.functions[config.setup.name](...(config.setup.args ?? [])));
+    }
+    const beforeRefresh = toPlain(user.customData);
     step("refreshCustomData");
     const refreshed = toPlain(await user.refreshCustomData());
     return {
       userId: user.id,
       before,
+      setupValue,
+      beforeRefresh,
       refreshed,
       after: toPlain(user.customData),
       tokenChanged: user.accessToken !== oldToken,

@@ -30,10 +30,24 @@ REALM_WEB = REPO_ROOT / "node_modules" / "realm-web" / "package.json"
 NODE_TIMEOUT_SECONDS = 60
 CLIENT_API = "/api/client/v2.0"
 
-# The integration-test app template of realm-web (protocol.md section 13). A live server that
-# serves those providers can override these through attributes of the ``live_server`` object.
+# The providers of realm-web's integration-test app (protocol.md section 13), in our config
+# shape; the demo functions module supplies ``authenticate`` (secret "v3ry-s3cret").
 TEMPLATE_FUNCTION_PAYLOAD = {"username": "my-very-own-username", "secret": "v3ry-s3cret"}
 TEMPLATE_JWT_SECRET = "2k66QfKeTRk3MdZ5vpDYgZCu2k66QfKeTRk3MdZ5vpDYgZCu"
+TEMPLATE_PROVIDERS = {
+    "providers": {
+        "api-key": {"enabled": True},
+        "custom-function": {"enabled": True, "function_name": "authenticate"},
+        "custom-token": {
+            "enabled": True,
+            "algorithm": "HS256",
+            "signing_keys": [TEMPLATE_JWT_SECRET],
+            "metadata_fields": [
+                {"name": "mySecretField", "field_name": "secret", "required": True},
+            ],
+        },
+    }
+}
 
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 
@@ -42,6 +56,12 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed"),
     pytest.mark.skipif(not REALM_WEB.exists(), reason="realm-web is not installed (npm ci)"),
 ]
+
+
+@pytest.fixture
+def template_server(server_factory: Any) -> Any:
+    """The demo app with the extra providers of realm-web's integration-test app enabled."""
+    return server_factory(TEMPLATE_PROVIDERS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,13 +369,26 @@ def test_email_password_error_texts(live_server: Any) -> None:
         assert got["ok"] is True or (got["error"] and got["statusCode"] >= 400), f"{name}: {got}"
 
 
+def test_email_password_reset_by_function_texts(server_factory: Any) -> None:
+    # The realm-web test app resets passwords through a function that always fails.
+    live = server_factory({"providers": {"local-userpass": {"reset": "function"}}})
+    result = run_driver(live, "email_password_errors")
+    email = result["email"]
+    send = result["sendResetPasswordEmail"]
+    assert send["ok"] is False and send["statusCode"] == 400, send
+    assert send["error"] == "please use reset password via function"
+    call = result["callResetPasswordFunction"]
+    assert call["ok"] is False and call["statusCode"] == 400, call
+    assert call["error"] == f'failed to reset password for user "{email}"'
+
+
 # --------------------------------------------------------------------------------------------
 # API keys, custom function, custom JWT (issue 3: skipped while the server lacks them)
 
 
-def test_api_keys_lifecycle(live_server: Any) -> None:
-    require_provider(live_server, "api-key", {"key": "probe"})
-    result = run_driver(live_server, "api_keys", keyName="interop-key")
+def test_api_keys_lifecycle(template_server: Any) -> None:
+    require_provider(template_server, "api-key", {"key": "probe"})
+    result = run_driver(template_server, "api_keys", keyName="interop-key")
     user_id = result["userId"]
     assert result["initialList"] == []
     created = result["created"]
@@ -385,11 +418,11 @@ def test_api_keys_lifecycle(live_server: Any) -> None:
     assert result["loginDeletedKey"]["ok"] is False
 
 
-def test_custom_function_login_maps_to_same_user(live_server: Any) -> None:
-    payload = getattr(live_server, "function_payload", TEMPLATE_FUNCTION_PAYLOAD)
-    require_provider(live_server, "custom-function", dict(payload))
+def test_custom_function_login_maps_to_same_user(template_server: Any) -> None:
+    payload = TEMPLATE_FUNCTION_PAYLOAD
+    require_provider(template_server, "custom-function", dict(payload))
     bad = {**payload, "secret": "not-the-secret"}
-    result = run_driver(live_server, "custom_function", payload=payload, badPayload=bad)
+    result = run_driver(template_server, "custom_function", payload=payload, badPayload=bad)
     first = result["first"]
     assert HEX24.match(first["id"])
     assert first["providerType"] == "custom-function"
@@ -408,17 +441,17 @@ def _jwt(secret: str, app_id: str, **claims: Any) -> str:
     return jwt.encode(body, secret, algorithm="HS256")
 
 
-def test_custom_jwt_login_profile(live_server: Any) -> None:
-    secret = getattr(live_server, "jwt_secret", TEMPLATE_JWT_SECRET)
-    app_id = live_server.app_id
+def test_custom_jwt_login_profile(template_server: Any) -> None:
+    secret = TEMPLATE_JWT_SECRET
+    app_id = template_server.app_id
     token = _jwt(secret, app_id, mySecretField="s3cret-value")
-    require_provider(live_server, "custom-token", {"token": token})
+    require_provider(template_server, "custom-token", {"token": token})
     bad = {
         "signature": _jwt("another-key-that-is-long-enough-for-hs256!", app_id, mySecretField="x"),
         "expired": _jwt(secret, app_id, mySecretField="x", exp=1516239022, iat=1516239000),
         "missingField": _jwt(secret, app_id),
     }
-    result = run_driver(live_server, "custom_jwt", token=token, repeat=True, badTokens=bad)
+    result = run_driver(template_server, "custom_jwt", token=token, repeat=True, badTokens=bad)
     user = result["user"]
     assert user["providerType"] == "custom-token"
     assert [i["providerType"] for i in user["identities"]] == ["custom-token"]
@@ -463,6 +496,23 @@ def test_refresh_custom_data_anonymous(live_server: Any) -> None:
     assert result["after"] == {}
     flow = _flow(result["requests"])
     assert flow[-1][:2] == ("POST", "/auth/session") and _is_success(flow[-1][2])
+
+
+def test_refresh_custom_data_after_function_writes_it(live_server: Any) -> None:
+    require_function(live_server, "set_favorite_color", ["probe"])
+    result = run_driver(
+        live_server,
+        "refresh_custom_data",
+        credentials={"type": "anonymous"},
+        setup={"name": "set_favorite_color", "args": ["green"]},
+    )
+    assert result["before"] == {}
+    assert result["setupValue"]["favorite_color"] == "green"
+    # The old access token keeps its stale copy; only a refreshed token carries the new data.
+    assert result["beforeRefresh"] == {}
+    assert result["refreshed"]["favorite_color"] == "green"
+    assert result["after"] == result["refreshed"]
+    assert result["tokenChanged"] is True
 
 
 def test_refresh_custom_data_email_password(live_server: Any) -> None:

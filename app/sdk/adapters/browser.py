@@ -70,7 +70,9 @@ class LocalStorage(Storage):
     """
 
     def __init__(self, prefix: str = REALM_WEB_PREFIX, backend: Any = None) -> None:
-        self._backend = backend if backend is not None else _require_browser("LocalStorage").localStorage
+        if backend is None:
+            backend = _require_browser("LocalStorage").localStorage
+        self._backend = backend
         self._prefix = f"{prefix}:" if prefix else ""
 
     def get(self, key: str) -> str | None:

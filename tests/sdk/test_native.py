@@ -1,0 +1,61 @@
+"""Tier (c): the CPython adapters (urllib transport, file storage, ``make_app``) over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.sdk import App, AppError, Credentials, ErrorCode, Request, UserState
+from app.sdk.adapters.native import FileStorage, UrllibTransport, make_app
+
+from .helpers import SpyTransport
+
+
+def test_make_app_with_file_storage_survives_a_restart(live_server: Any, tmp_path: Path) -> None:
+    path = tmp_path / "session.json"
+
+    async def first_run() -> tuple[str, str | None]:
+        app = make_app(live_server.app_id, live_server.base_url, FileStorage(path))
+        user = await app.log_in(Credentials.anonymous())
+        return user.id, user.refresh_token
+
+    async def second_run() -> None:
+        app = make_app(live_server.app_id, live_server.base_url, FileStorage(path))
+        user = app.current_user
+        assert user is not None and (user.id, user.refresh_token) == (uid, refresh)
+        assert user.state is UserState.LOGGED_IN
+        await user.refresh_profile()
+        assert [i.provider_type for i in user.identities] == ["anon-user"]
+
+    uid, refresh = asyncio.run(first_run())
+    asyncio.run(second_run())
+
+
+def test_make_app_defaults_to_a_fresh_memory_storage(live_server: Any) -> None:
+    first = make_app(live_server.app_id, live_server.base_url)
+    user = asyncio.run(first.log_in(Credentials.anonymous()))
+    assert first.current_user is user and first.base_url == live_server.base_url
+    assert make_app(live_server.app_id, live_server.base_url).all_users == []
+
+
+def test_http_errors_are_responses_not_exceptions(live_server: Any) -> None:
+    url = f"{live_server.base_url}/api/client/v2.0/auth/profile"
+    response = asyncio.run(UrllibTransport(use_env_proxies=False).send(Request("GET", url)))
+    assert response.status == 401 and response.content_type == "application/json"
+    assert response.json()["error_code"] in {"MissingAuthReq", "InvalidSession"}
+
+
+def test_an_unreachable_server_is_a_network_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    spy = SpyTransport(UrllibTransport(timeout=5, use_env_proxies=False))
+    app = App("latchkey-demo", base_url=f"http://127.0.0.1:{port}", transport=spy)
+    with pytest.raises(AppError) as info:
+        asyncio.run(app.log_in(Credentials.anonymous()))
+    assert (info.value.code, info.value.status) == (ErrorCode.NETWORK_ERROR, 0)
+    assert spy.count("GET", "/location") == 1 and spy.responses == []
