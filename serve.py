@@ -3,6 +3,7 @@
     python serve.py [--host 127.0.0.1] [--port 8000] [--data-dir ./data] [--config FILE]
     python serve.py users list | show ID | disable ID | enable ID | delete ID
     python serve.py custom-data get ID | set ID '{"plan": "pro"}' | delete ID
+    python serve.py server-keys create NAME | list | delete ID
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--data-dir", type=Path, default=None, help="default ./data")
     parser.add_argument("--config", type=Path, default=None, help="default config/demo.toml")
-    parser.add_argument("--database", default=None, help="default sqlite:<data dir>/latchkey.sqlite3")
+    parser.add_argument("--database", default=None,
+                        help="default sqlite:<data dir>/latchkey.sqlite3")
     parser.add_argument("--public-url", default="", help="URL in emails and location answers")
     sub = parser.add_subparsers(dest="command")
     users = sub.add_parser("users", help="list, show, disable, enable or delete users")
@@ -32,12 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("action", choices=["get", "set", "delete"])
     data.add_argument("user_id")
     data.add_argument("document", nargs="?")
+    keys = sub.add_parser("server-keys", help="create, list or delete server API keys")
+    keys.add_argument("action", choices=["create", "list", "delete"])
+    keys.add_argument("arg", nargs="?", metavar="NAME|ID")
     return parser
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     from server import build_services
-    from server.admin import custom_data_command, users_command
+    from server.admin import custom_data_command, server_keys_command, users_command
 
     services = await build_services(settings)
     try:
@@ -46,6 +51,12 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"users {args.action} needs a user id.")
                 return 2
             return await users_command(services, args.action, args.user_id)
+        if args.command == "server-keys":
+            if args.action != "list" and not args.arg:
+                what = "name" if args.action == "create" else "key id"
+                print(f"server-keys {args.action} needs a {what}.")
+                return 2
+            return await server_keys_command(services, args.action, args.arg)
         return await custom_data_command(services, args.action, args.user_id, args.document)
     finally:
         await services.store.close()

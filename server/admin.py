@@ -1,5 +1,6 @@
-"""Admin commands on a data dir: ``users list|show|disable|enable|delete`` and
-``custom-data get|set|delete``. They use the same services and store as the server."""
+"""Admin commands on a data dir: ``users list|show|disable|enable|delete``,
+``custom-data get|set|delete`` and ``server-keys create|list|delete``. They use the same services
+and store as the server, and print no secret except a new server key, once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import json
 import time
 from typing import Any
 
-from .services import sessions, users
+from . import ejson
+from .errors import ApiError
+from .services import api_keys, users
 from .services.context import Services
 
 
@@ -27,13 +30,13 @@ async def users_command(services: Services, action: str, user_id: str | None) ->
             print(_user_line(user))
         return 0
     assert user_id is not None
-    user = await store.get_user(user_id)
-    if user is None:
+    found = await store.get_user(user_id)
+    if found is None:
         print(f"No user with id {user_id}.")
         return 1
     if action == "show":
-        print(json.dumps({**users.profile(services, user), "disabled": user.disabled,
-                          "created_at": user.created_at, "last_login_at": user.last_login_at},
+        print(json.dumps({**users.profile(services, found), "disabled": found.disabled,
+                          "created_at": found.created_at, "last_login_at": found.last_login_at},
                          indent=2))
     elif action in ("disable", "enable"):
         await store.set_user_disabled(user_id, action == "disable")
@@ -47,9 +50,12 @@ async def users_command(services: Services, action: str, user_id: str | None) ->
 async def custom_data_command(services: Services, action: str, user_id: str,
                               doc: str | None) -> int:
     """Run one ``custom-data`` action; returns the exit status."""
+    if not services.settings.custom_user_data.get("enabled", False):
+        print("Custom user data is not enabled: set enabled = true in [custom_user_data].")
+        return 2
     if action == "get":
         data = await users.read_custom_data(services, user_id)
-        print(json.dumps(sessions.ejson.to_relaxed(data)) if data is not None else "null")
+        print(json.dumps(ejson.to_relaxed(data)) if data is not None else "null")
         return 0
     if action == "delete":
         found = await users.delete_custom_data(services, user_id)
@@ -63,6 +69,35 @@ async def custom_data_command(services: Services, action: str, user_id: str,
     if not isinstance(value, dict):
         print("The document must be a JSON object, e.g. '{\"plan\": \"pro\"}'.")
         return 2
+    if await services.store.get_user(user_id) is None:
+        print(f"No user with id {user_id}.")
+        return 1
     await users.write_custom_data(services, user_id, value)
     print(f"Custom data of {user_id} set; the user sees it after the next token refresh.")
+    return 0
+
+
+async def server_keys_command(services: Services, action: str, arg: str | None) -> int:
+    """Run one ``server-keys`` action (``create NAME``, ``list``, ``delete ID``)."""
+    if action == "list":
+        for key in await api_keys.list_server_keys(services):
+            state = "disabled" if key.disabled else "enabled"
+            created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(key.created_at))
+            print(f"{key.id}  {state:8} {created}  {key.name}")
+        return 0
+    assert arg is not None
+    if action == "create":
+        try:
+            key, secret = await api_keys.create_server_key(services, arg)
+        except ApiError as exc:
+            print(f"Cannot create the key: {exc.message}.")
+            return 1
+        print(f"Server API key {key.id} ({key.name}) created. It logs in as user {key.user_id}.")
+        print("The key is shown only now; store it safely:")
+        print(secret)
+        return 0
+    if not await api_keys.delete_server_key(services, arg):
+        print(f"No server API key with id {arg}.")
+        return 1
+    print(f"Server API key {arg} deleted with its user and sessions.")
     return 0

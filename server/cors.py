@@ -3,7 +3,8 @@
 An allowed origin gets its own value back (never ``*``) with credentials allowed, since the
 OAuth linking request of realm-web is credentialed, and ``X-BAAS-Location`` exposed. A preflight
 from any other origin is refused with 403 ``DomainNotAllowed``. The server's own origin is always
-allowed. Requests without ``Origin`` (non-browser clients) pass untouched.
+allowed. Requests without ``Origin`` (non-browser clients) get no CORS headers. Every API answer
+carries ``Vary: Origin``, since what it says depends on that header.
 """
 
 from __future__ import annotations
@@ -42,23 +43,17 @@ class CORSMiddleware:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-        allowed = self._allowed(origin, headers, scope)
-        preflight = scope["method"] == "OPTIONS" and "access-control-request-method" in headers
-        if preflight:
+        allowed = origin is not None and self._allowed(origin, headers, scope)
+        if origin is not None and scope["method"] == "OPTIONS" \
+                and "access-control-request-method" in headers:
             await self._preflight(origin, allowed, send)
             return
-        if not allowed:
-            await self.app(scope, receive, send)
-            return
+        extra = _cors_headers(origin) if origin is not None and allowed else []
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                raw = list(message.get("headers", []))
-                raw += _cors_headers(origin)
-                message["headers"] = raw
+                # Every answer depends on Origin (CORS headers or not), so caches must key on it.
+                message["headers"] = _vary_origin(list(message.get("headers", [])) + extra)
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -67,14 +62,15 @@ class CORSMiddleware:
         if not allowed:
             body = json.dumps({"error": f"origin '{origin[:200]}' is not allowed",
                                "error_code": ErrorCode.DOMAIN_NOT_ALLOWED.value, "link": LINK})
-            await _respond(send, 403, [(b"content-type", b"application/json")], body.encode())
+            await _respond(send, 403, _vary_origin([(b"content-type", b"application/json")]),
+                           body.encode())
             return
         headers = _cors_headers(origin) + [
             (b"access-control-allow-methods", ALLOW_METHODS.encode()),
             (b"access-control-allow-headers", ALLOW_HEADERS.encode()),
             (b"access-control-max-age", MAX_AGE.encode()),
         ]
-        await _respond(send, 204, headers, b"")
+        await _respond(send, 204, _vary_origin(headers), b"")
 
 
 def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
@@ -82,11 +78,20 @@ def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
         (b"access-control-allow-origin", origin.encode("latin-1", "replace")),
         (b"access-control-allow-credentials", b"true"),
         (b"access-control-expose-headers", b"X-BAAS-Location"),
-        (b"vary", b"Origin"),
     ]
 
 
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+def _vary_origin(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    values = [v for k, v in headers if k.lower() == b"vary"]
+    if any(b"origin" in [p.strip().lower() for p in v.split(b",")] for v in values):
+        return headers
+    if not values:
+        return headers + [(b"vary", b"Origin")]
+    return [(k, v + b", Origin" if k.lower() == b"vary" else v) for k, v in headers]
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]],
+                   body: bytes) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": headers + [(b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

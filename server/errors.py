@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -35,13 +36,13 @@ class ApiError(Exception):
         return self.status, {"error": self.message, "error_code": self.code.value, "link": LINK}
 
 
-def error_response(err: ApiError) -> Response:
-    """The HTTP response for an ``ApiError``."""
+def error_response(err: ApiError, headers: Mapping[str, str] | None = None) -> Response:
+    """The HTTP response for an ``ApiError``, with extra headers such as ``Allow``."""
     status, body = err()
     return Response(
         json.dumps(body),
         status_code=status,
-        headers={"Content-Type": "application/json"},
+        headers={**(headers or {}), "Content-Type": "application/json"},
     )
 
 
@@ -65,7 +66,9 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     """Routing errors (404, 405) in the same JSON shape."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, 405, "method not allowed"))
+        # HTTP requires the Allow header on a 405; Starlette's routing puts it on the exception.
+        return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, 405, "method not allowed"),
+                              exc.headers)
     if exc.status_code == 404:
         return error_response(ApiError(ErrorCode.NOT_FOUND, 404, "not found"))
     return error_response(ApiError(ErrorCode.BAD_REQUEST, exc.status_code, str(exc.detail)))

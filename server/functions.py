@@ -105,7 +105,8 @@ def _contained(exc: BaseException) -> BaseException:
     return RuntimeError(f"function raised {type(exc).__name__}")
 
 
-def _settle(done: asyncio.Future[Any], outcome: tuple[bool, Any], threads: asyncio.Semaphore) -> None:
+def _settle(done: asyncio.Future[Any], outcome: tuple[bool, Any],
+            threads: asyncio.Semaphore) -> None:
     threads.release()
     if done.done():
         return  # The caller gave up (time limit); the late result has nowhere to go.

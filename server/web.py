@@ -1,17 +1,43 @@
-"""The front end: the page, its Python, static files, and Pyodide/PyScript from ``node_modules``.
+"""The front end: the pages, their Python, static files, and Pyodide/PyScript from ``node_modules``.
 
 Nothing here is fetched from a CDN; the vendored runtimes are served from the npm install made at
 setup. Missing folders (no ``npm install`` yet) answer 404 rather than failing the server.
+
+Rules that must hold:
+
+1. Every HTML page goes out with a Content-Security-Policy that allows what the page needs and
+   nothing more: scripts from this origin plus the hashes of the page's own inline scripts
+   (computed here from the file, so editing a page never needs a CSP edit), WebAssembly
+   compilation (``'wasm-unsafe-eval'``, which Pyodide needs), styles from this origin, and
+   requests to this origin only. ``'unsafe-eval'`` is there for PyScript alone: PyScript 0.7.31
+   builds its worker hooks with ``Function(...)`` (``src/hooks.js``, ``createFunction``) while it
+   starts, even on a page without workers, and stops if that is refused. Pyodide by itself starts
+   without it (checked in Chromium). ``'unsafe-inline'`` is never allowed, so HTML that slipped
+   into a page could not run scripts or event handler attributes.
+   ``tests/e2e/test_ui_page.py`` checks that a page loads with no CSP violation reported.
+2. What an embedding page on another origin loads (``/static/embed.js``, ``/static/embed.css``,
+   ``/embed/bundle.json`` and Pyodide under ``/vendor/pyodide``) is public and carries no
+   credentials, so it is served with ``Access-Control-Allow-Origin: *``. The API's own CORS
+   (``[cors] allowed_origins``, in ``server/cors.py``) is what decides who may log in.
+3. Pages, the page's Python and the embed bundle are revalidated on every load (``no-cache`` with
+   an ETag), so a deploy is seen at once; the vendored runtimes change only with ``npm ci`` and
+   are cached for a day.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+from collections.abc import Iterable
+from html.parser import HTMLParser
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .settings import REPO_ROOT
 
@@ -20,27 +46,161 @@ VENDOR = {
     "/vendor/pyscript": REPO_ROOT / "node_modules" / "@pyscript" / "core" / "dist",
 }
 PAGES = ("index.html", "confirm.html", "reset.html", "pyscript.toml")
+#: The Python an embedding page copies into Pyodide: the SDK plus the JS bridge, never the
+#: CPython-only adapter or the PyScript page code.
+EMBED_SOURCES = ("app/__init__.py", "app/messages.py", "app/embed.py", "app/sdk/**/*.py")
+EMBED_EXCLUDE = frozenset({"app/sdk/adapters/native.py"})
+
+REVALIDATE = "no-cache"
+VENDOR_CACHE = "public, max-age=86400"
+PUBLIC = [(b"access-control-allow-origin", b"*"),
+          (b"cross-origin-resource-policy", b"cross-origin")]
+BASE_CSP = {
+    "default-src": "'none'",
+    "script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+    "style-src": "'self'",
+    "connect-src": "'self'",
+    "img-src": "'self'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+PAGE_HEADERS = {
+    "Cache-Control": REVALIDATE,
+    "X-Content-Type-Options": "nosniff",
+    # The confirmation and reset pages carry one-time tokens in their URLs.
+    "Referrer-Policy": "no-referrer",
+}
 
 
-def _page(name: str) -> Route:
-    path = REPO_ROOT / name
+class _InlineScripts(HTMLParser):
+    """Collects the text of inline JavaScript ``<script>`` elements (no ``src``, JS type)."""
+
+    JS_TYPES = frozenset({"", "module", "text/javascript", "application/javascript"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.scripts: list[str] = []
+        self._current: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "script":
+            return
+        values = dict(attrs)
+        kind = (values.get("type") or "").strip().lower()
+        if "src" not in values and kind in self.JS_TYPES:
+            self._current = []
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._current is not None:
+            self.scripts.append("".join(self._current))
+            self._current = None
+
+
+def inline_script_hashes(html: str) -> list[str]:
+    """CSP source expressions (``'sha256-…'``) for each inline script of a page."""
+    parser = _InlineScripts()
+    parser.feed(html)
+    parser.close()
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in parser.scripts
+    ]
+
+
+def content_security_policy(html: str) -> str:
+    """The policy for one page: ``BASE_CSP`` plus the hashes of its inline scripts."""
+    directives = dict(BASE_CSP)
+    hashes = inline_script_hashes(html)
+    if hashes:
+        directives["script-src"] += " " + " ".join(hashes)
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+_csp_cache: dict[Path, tuple[float, str]] = {}
+
+
+def _csp_for(path: Path) -> str:
+    mtime = path.stat().st_mtime
+    cached = _csp_cache.get(path)
+    if cached is None or cached[0] != mtime:
+        cached = (mtime, content_security_policy(path.read_text(encoding="utf-8")))
+        _csp_cache[path] = cached
+    return cached[1]
+
+
+def _page(root: Path, name: str, url: str | None = None) -> Route:
+    path = root / name
 
     async def serve(request: Request) -> Response:
-        return FileResponse(path)
+        headers = dict(PAGE_HEADERS)
+        if name.endswith(".html"):
+            headers["Content-Security-Policy"] = _csp_for(path)
+        return FileResponse(path, headers=headers)
 
-    return Route(f"/{name}", serve, methods=["GET", "HEAD"], name=f"page:{name}")
+    return Route(url or f"/{name}", serve, methods=["GET", "HEAD"], name=f"page:{url or name}")
 
 
-async def _index(request: Request) -> Response:
-    return FileResponse(REPO_ROOT / "index.html")
+class _Headers:
+    """ASGI wrapper that adds fixed headers to every response of the wrapped app."""
+
+    def __init__(self, app: ASGIApp, headers: Iterable[tuple[bytes, bytes]]) -> None:
+        self.app = app
+        self.headers = list(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in self.headers}
+                kept = [(n, v) for n, v in message.get("headers", []) if n.lower() not in names]
+                message["headers"] = kept + self.headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _static(directory: Path, cache: str, *, public: bool = False) -> _Headers:
+    headers = [(b"cache-control", cache.encode()), (b"x-content-type-options", b"nosniff")]
+    return _Headers(StaticFiles(directory=directory, check_dir=False),
+                    headers + (PUBLIC if public else []))
+
+
+def embed_files(root: Path = REPO_ROOT) -> list[str]:
+    """The repo-relative paths of the Python an embedding page loads, sorted."""
+    found: set[str] = set()
+    for pattern in EMBED_SOURCES:
+        found.update(p.relative_to(root).as_posix() for p in root.glob(pattern)
+                     if "__pycache__" not in p.parts)
+    return sorted(found - EMBED_EXCLUDE)
+
+
+def _embed_bundle(root: Path) -> Route:
+    async def bundle(request: Request) -> Response:
+        sources = {rel: (root / rel).read_text(encoding="utf-8") for rel in embed_files(root)}
+        body = json.dumps(sources, sort_keys=True)
+        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+        headers = {"Cache-Control": REVALIDATE, "ETag": etag,
+                   **{k.decode(): v.decode() for k, v in PUBLIC}}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return JSONResponse(json.loads(body), headers=headers)
+
+    return Route("/embed/bundle.json", bundle, methods=["GET", "HEAD"])
 
 
 def frontend_routes(root: Path = REPO_ROOT) -> list[BaseRoute]:
-    """Routes that serve the page and its assets."""
-    routes: list[BaseRoute] = [Route("/", _index, methods=["GET", "HEAD"])]
-    routes += [_page(name) for name in PAGES if (root / name).exists()]
-    routes.append(Mount("/app", app=StaticFiles(directory=root / "app", check_dir=False)))
-    routes.append(Mount("/static", app=StaticFiles(directory=root / "static", check_dir=False)))
-    routes += [Mount(prefix, app=StaticFiles(directory=path, check_dir=False))
+    """Routes that serve the pages and their assets."""
+    routes: list[BaseRoute] = []
+    if (root / "index.html").exists():
+        routes.append(_page(root, "index.html", "/"))
+    routes += [_page(root, name) for name in PAGES if (root / name).exists()]
+    routes.append(_embed_bundle(root))
+    routes.append(Mount("/app", app=_static(root / "app", REVALIDATE)))
+    routes.append(Mount("/static", app=_static(root / "static", REVALIDATE, public=True)))
+    routes += [Mount(prefix, app=_static(path, VENDOR_CACHE, public=prefix.endswith("pyodide")))
                for prefix, path in VENDOR.items()]
     return routes

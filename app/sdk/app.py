@@ -94,7 +94,8 @@ class App:
         """Log a user in, make it the current user, fetch its profile and return it.
 
         Anonymous credentials with ``reuse`` (the default) return the logged-in anonymous user
-        without any request, if there is one.
+        without any request, if there is one. As in realm-web, a failed profile fetch raises
+        even though the user is then logged in already.
         """
         if not isinstance(credentials, Credentials):
             raise TypeError("log_in expects Credentials, e.g. Credentials.anonymous().")

@@ -224,7 +224,10 @@ class User:
 
     @property
     def custom_data(self) -> dict[str, Any]:
-        """The custom user data carried by the access token (``{}`` when it carries none)."""
+        """The custom user data carried by the access token (``{}`` when it carries none).
+
+        Raises ``ValueError`` for a logged-out user, who has no access token to read it from.
+        """
         if self._access_token is None:
             raise ValueError(f"The user {self._id} has no access token to read custom data from.")
         try:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import auth, location, session
+# Importing a provider module registers its providers with ``services.providers.PROVIDERS``.
+from ..services import api_keys as _api_key_provider  # noqa: F401
+from ..services import custom_auth as _custom_providers  # noqa: F401
+from . import api_keys, auth, functions, location, session
 
-ROUTES: list[BaseRoute] = [*location.ROUTES, *auth.ROUTES, *session.ROUTES]
+ROUTES: list[BaseRoute] = [
+    *location.ROUTES, *auth.ROUTES, *session.ROUTES, *api_keys.ROUTES, *functions.ROUTES,
+]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bson.errors import InvalidBSON
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -61,11 +60,37 @@ async def json_body(request: Request, *, required: bool = True) -> dict[str, Any
         return {}
     try:
         value = ejson.loads(raw)
-    except (ValueError, TypeError, InvalidBSON, RecursionError) as exc:
-        raise bad_request("invalid request body: expected JSON", ErrorCode.INVALID_PARAMETER) from exc
+    except Exception as exc:
+        # Decoding is pure, and bad EJSON fails in many ways (ValueError, TypeError, InvalidId,
+        # decimal.InvalidOperation, RecursionError, ...): every one is the client's mistake.
+        raise bad_request("invalid request body: expected JSON",
+                          ErrorCode.INVALID_PARAMETER) from exc
     if not isinstance(value, dict):
         raise bad_request("expected a JSON object in the request body", ErrorCode.INVALID_PARAMETER)
+    if _has_lone_surrogate(value):
+        raise bad_request("invalid request body: text is not valid Unicode",
+                          ErrorCode.INVALID_PARAMETER)
     return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    # JSON escapes can spell a lone UTF-16 surrogate ("\ud800"), which no UTF-8 text holds:
+    # hashing such a password or storing such an email would fail deep inside a service.
+    # Iterative, since the value can be nested as deep as the decoder allows.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def empty(status: int = 204) -> Response:

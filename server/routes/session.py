@@ -40,9 +40,14 @@ async def delete_user(request: Request) -> Response:
     return empty()
 
 
+async def session(request: Request) -> Response:
+    """``/auth/session``: ``POST`` refreshes, ``DELETE`` logs out."""
+    return await (refresh(request) if request.method == "POST" else log_out(request))
+
+
 ROUTES = [
     Route(paths.profile(), profile, methods=["GET"]),
-    Route(paths.session(), refresh, methods=["POST"]),
-    Route(paths.session(), log_out, methods=["DELETE"]),
+    # One route for both methods, so that a 405 on this path lists both in its Allow header.
+    Route(paths.session(), session, methods=["POST", "DELETE"]),
     Route(paths.delete_user(), delete_user, methods=["DELETE"]),
 ]

@@ -1,13 +1,15 @@
-"""Outgoing email: the console and an outbox file by default, SMTP (``aiosmtplib``) when set.
+"""Outgoing email: SMTP (``aiosmtplib``) when a host is set, else the outbox and the console.
 
-The outbox (``<data dir>/outbox.jsonl``, mode 0600) is how a developer without a mail server,
-and the test suite, read confirmation and reset links. Nothing here is logged through
-``logging``: the message bodies hold single-use tokens and go only where mail is meant to go.
+The outbox (``<data dir>/outbox.jsonl``, mode 0600) and the console are how a developer without a
+mail server, and the test suite, read confirmation and reset links. With a mail server, messages
+go there only: their bodies hold live single-use tokens, which have no business in server logs or
+on disk. Bodies are never logged through ``logging``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -18,6 +20,8 @@ from pathlib import Path
 import aiosmtplib
 
 from ..settings import MailSettings
+
+log = logging.getLogger("latchkey.server")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +41,22 @@ class Mailer:
         self.outbox = data_dir / "outbox.jsonl"
 
     async def send(self, mail: Mail) -> None:
-        """Deliver one message."""
+        """Deliver one message.
+
+        A failed SMTP delivery is logged (recipient and reason) and not raised: the registration
+        or reset it belongs to is stored already, and the user can ask for the mail again.
+        """
+        if self.settings.smtp_host:
+            try:
+                await self._send_smtp(mail)
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                log.error("could not send mail to %s through %s:%s: %s: %s", mail.to,
+                          self.settings.smtp_host, self.settings.smtp_port,
+                          type(exc).__name__, exc)
+            return
         self._write_outbox(mail)
         if self.settings.console:
             print(f"--- mail to {mail.to}: {mail.subject}\n{mail.body}\n---", file=sys.stderr)
-        if self.settings.smtp_host:
-            await self._send_smtp(mail)
 
     def _write_outbox(self, mail: Mail) -> None:
         line = json.dumps({"to": mail.to, "subject": mail.subject, "body": mail.body,

@@ -1,13 +1,24 @@
 """Login rate limits: sliding windows per account and per client address, kept in memory.
 
-A limiter counts events per key inside a window; ``hit`` records one and says whether the key is
-still under its limit. Memory stays bounded: keys whose events all left the window are dropped.
+A limiter counts events per key inside a window; ``hit`` records one and ``blocked`` says whether
+the key reached its limit. Memory stays bounded: keys whose events all left the window are dropped,
+at most ``max_keys`` keys are kept, and a long key is kept as its digest (keys hold client input,
+such as the username of a failed login, which nothing else limits in length).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import deque
+
+MAX_KEY_LENGTH = 128
+
+
+def _key(key: str) -> str:
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class SlidingWindow:
@@ -28,6 +39,7 @@ class SlidingWindow:
     def blocked(self, key: str, now: float | None = None) -> bool:
         """Whether the key has reached its limit."""
         now = time.monotonic() if now is None else now
+        key = _key(key)
         events = self._trim(key, now)
         if not events:
             del self._events[key]
@@ -39,11 +51,11 @@ class SlidingWindow:
         now = time.monotonic() if now is None else now
         if len(self._events) >= self.max_keys:
             self._sweep(now)
-        self._trim(key, now).append(now)
+        self._trim(_key(key), now).append(now)
 
     def reset(self, key: str) -> None:
         """Forget a key (after a successful login)."""
-        self._events.pop(key, None)
+        self._events.pop(_key(key), None)
 
     def _sweep(self, now: float) -> None:
         for key in list(self._events):

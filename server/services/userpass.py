@@ -9,6 +9,7 @@ hashes, single-use, and valid for ``token_minutes`` (30 by default, as App Servi
 from __future__ import annotations
 
 import inspect
+import logging
 import secrets
 import time
 from typing import Any
@@ -18,7 +19,6 @@ from app.sdk import routes
 from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError, bad_request
-from ..functions import FunctionTimeout
 from ..store.base import Conflict, UserpassAccount, UserpassToken
 from . import passwords, users
 from .context import FunctionContext, Services
@@ -27,6 +27,8 @@ from .providers import string_field
 from .tokens import digest
 
 MAX_EMAIL = 254
+
+log = logging.getLogger("latchkey.server")
 
 
 def _enabled(services: Services) -> None:
@@ -89,15 +91,33 @@ async def _run_function(services: Services, name: str, *args: Any) -> str:
     return status if status in ("success", "pending", "fail") else "fail"
 
 
-async def _confirm_by_function(services: Services, email: str) -> None:
-    token, token_id = await _new_token(services, email, "confirm")
-    arg = {"token": token, "tokenId": token_id, "username": email}
+async def _ask_function(services: Services, name: str, kind: str, request: dict[str, Any],
+                        *args: Any) -> str:
+    """Run a confirmation or reset function with a fresh token pair; its status.
+
+    The pair is only for completing a ``pending`` result later. Any other result spends it, so
+    a pair that a function saw cannot override its ``fail``, nor be replayed after ``success``.
+    """
+    email = str(request["username"])
+    token, token_id = await _new_token(services, email, kind)
     try:
-        status = await _run_function(services, services.settings.userpass.confirmation_function, arg)
-    except (FunctionTimeout, Exception) as exc:
-        if isinstance(exc, ApiError):
-            raise
+        status = await _run_function(services, name, {"token": token, "tokenId": token_id,
+                                                      **request}, *args)
+    except ApiError:
+        raise
+    except Exception as exc:
+        # Only the type: the message of app code may quote its arguments, the token included.
+        log.warning("the %s function %r raised %s; treated as fail", kind, name,
+                    type(exc).__name__)
         status = "fail"
+    if status != "pending":
+        await services.store.use_userpass_token(token_id, kind, digest(token), time.time())
+    return status
+
+
+async def _confirm_by_function(services: Services, email: str) -> None:
+    name = services.settings.userpass.confirmation_function
+    status = await _ask_function(services, name, "confirm", {"username": email})
     if status == "success":
         await services.store.confirm_userpass(email)
     elif status == "fail":
@@ -187,7 +207,8 @@ async def reset(services: Services, payload: dict[str, Any]) -> None:
     _enabled(services)
     password = _password(payload)
     record = await _use_token(services, payload, "reset")
-    await services.store.set_userpass_password(record.email, await passwords.hash_password(password))
+    password_hash = await passwords.hash_password(password)
+    await services.store.set_userpass_password(record.email, password_hash)
 
 
 async def call_reset(services: Services, payload: dict[str, Any]) -> None:
@@ -200,14 +221,9 @@ async def call_reset(services: Services, payload: dict[str, Any]) -> None:
     if services.settings.userpass.reset != "function":
         raise bad_request("reset by function is not enabled")
     await _account(services, email)
-    token, token_id = await _new_token(services, email, "reset")
-    arg = {"token": token, "tokenId": token_id, "username": email, "password": password}
-    try:
-        status = await _run_function(services, services.settings.userpass.reset_function, arg, *args)
-    except ApiError:
-        raise
-    except Exception:
-        status = "fail"
+    name = services.settings.userpass.reset_function
+    status = await _ask_function(services, name, "reset",
+                                 {"username": email, "password": password}, *args)
     if status == "success":
         await services.store.set_userpass_password(email, await passwords.hash_password(password))
     elif status == "fail":

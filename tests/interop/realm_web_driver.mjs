@@ -482,7 +482,8 @@ const scenarios = {
     step("login with key");
     const keyUser = await app.logIn(Realm.Credentials.apiKey(created.key));
     observed.keyLoginUserId = keyUser.id;
-    observed.keyLoginProviderType = keyUser.providerType;
+    // realm-web reuses the known User object for the same id and keeps its providerType.
+    observed.keyLoginSameObject = keyUser === user;
     observed.keyLoginIdentities = keyUser.identities.map((i) => i.providerType);
     step("delete key from its own session");
     // The session now stems from the key itself; BaaS refuses to delete it (403).

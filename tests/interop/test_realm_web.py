@@ -407,7 +407,7 @@ def test_api_keys_lifecycle(template_server: Any) -> None:
     assert result["enableResult"] is None
     assert result["fetchedEnabled"] == {**summary, "disabled": False}
     assert result["keyLoginUserId"] == user_id
-    assert result["keyLoginProviderType"] == "api-key"
+    assert result["keyLoginSameObject"] is True
     deleting_own = result["deleteFromKeySession"]
     assert deleting_own["ok"] is False and deleting_own["statusCode"] == 403, deleting_own
     assert result["reloginUserId"] == user_id

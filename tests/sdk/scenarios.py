@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from app.sdk import App, AppError, Credentials, ErrorCode, MemoryStorage, User, UserState
+from app.sdk import App, AppError, Credentials, ErrorCode, MemoryStorage, Request, User, UserState
 
 from .helpers import (
     ScenarioContext,
@@ -199,6 +199,21 @@ async def scenario_functions(make_app: MakeApp, ctx: ScenarioContext) -> None:
     assert user.state is UserState.LOGGED_IN
 
 
+async def scenario_function_credentials(make_app: MakeApp, ctx: ScenarioContext) -> None:
+    spy = SpyTransport()
+    app = make_app(wrap=spy.around)
+    payload = {"username": f"fn-{ctx.run_id}", "secret": "v3ry-s3cret", "age": 30}
+    user = await app.log_in(Credentials.function(payload))
+    body = json.loads(spy.requests[1].body or "")
+    assert body["age"] == {"$numberInt": "30"}, "request bodies are canonical EJSON"
+    assert user.provider_type == "custom-function"
+    assert [i.provider_type for i in user.identities] == ["custom-function"]
+    assert await app.log_in(Credentials.function(payload)) is user
+    wrong = {**payload, "secret": "guess"}
+    err = await raises(AppError, app.log_in(Credentials.function(wrong)))
+    assert 400 <= err.status < 500 and app.current_user is user
+
+
 async def _restored_with_token(make_app: MakeApp, ctx: ScenarioContext, token_for: Any) -> Any:
     """A fresh app on storage whose only user's access token was replaced; with its spy."""
     storage = MemoryStorage()
@@ -216,6 +231,10 @@ async def scenario_expired_access_token_refreshes_once(
 ) -> None:
     storage, spy, user = await _restored_with_token(make_app, ctx, expired_token)
     planted, refresh = user.access_token, user.refresh_token
+    assert spy.inner is not None
+    url = f"{ctx.base_url}{API}/auth/profile"
+    direct = await spy.inner.send(Request("GET", url, {"Authorization": f"Bearer {planted}"}))
+    assert direct.status == 401 and direct.json()["error_code"] == "InvalidSession"
     await user.refresh_profile()
     assert spy.calls() == [
         ("GET", f"{API}/app/{ctx.app_id}/location"),
@@ -248,7 +267,8 @@ async def scenario_rejected_token_refreshes_and_retries(
     assert json.loads(spy.responses[1].body)["error_code"] == "InvalidSession"
     assert user.access_token != planted and user.state is UserState.LOGGED_IN
     _storage, spy, user = await _restored_with_token(make_app, ctx, bogus_unexpired_token)
-    await asyncio.gather(*(user.refresh_profile() for _ in range(20)))
+    calls = (user.functions.translate("hello", "en_fr") for _ in range(20))
+    assert await asyncio.gather(*calls) == ["bonjour"] * 20
     assert spy.count("POST", "/auth/session") == 1
 
 
@@ -432,6 +452,7 @@ async def scenario_device_id_round_trip(make_app: MakeApp, ctx: ScenarioContext)
     await app.log_in(Credentials.anonymous(reuse=False))
     sent = json.loads(spy.requests[0].body or "")["options"]["device"]["deviceId"]
     assert sent == {"$oid": device_id}
+    assert json.loads(spy.responses[0].body)["device_id"] == device_id, "the device id is reused"
 
 
 async def scenario_log_out_twice_from_two_apps(make_app: MakeApp, ctx: ScenarioContext) -> None:
@@ -468,6 +489,7 @@ ALL = [
     scenario_email_password_lifecycle,
     scenario_email_password_errors,
     scenario_functions,
+    scenario_function_credentials,
     scenario_expired_access_token_refreshes_once,
     scenario_concurrent_calls_share_one_refresh,
     scenario_rejected_token_refreshes_and_retries,

@@ -7,7 +7,6 @@ a network that is down. Everything the server answers is tested against the real
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -15,6 +14,8 @@ import pytest
 from app.sdk import App, AppError, Credentials, ErrorCode, MemoryStorage, Request, Response, ejson
 from app.sdk.credentials import device_info, login_body
 from app.sdk.fetcher import Fetcher, _is_invalid_session, decode_body
+
+from .runner import run
 
 BASE = "http://example.test"
 
@@ -85,7 +86,7 @@ def test_which_401s_trigger_a_refresh(response: Response, expected: bool) -> Non
 def test_network_failures_become_network_errors_with_status_zero() -> None:
     transport = Unreachable()
     fetcher = Fetcher("demo", BASE + "/", transport)
-    err = asyncio.run(_raises(fetcher.fetch("GET", "/anything")))
+    err = run(_raises(fetcher.fetch("GET", "/anything")))
     assert (err.code, err.status, err.url) == (
         ErrorCode.NETWORK_ERROR, 0, f"{BASE}/api/client/v2.0/app/demo/location",
     )
@@ -103,7 +104,7 @@ def test_location_is_retried_after_a_failure() -> None:
         for _ in range(2):
             await _raises(app.log_in(Credentials.anonymous()))
 
-    asyncio.run(twice())
+    run(twice())
     assert [r.url for r in transport.requests] == [f"{BASE}/api/client/v2.0/app/demo/location"] * 2
     assert app.all_users == []
 
@@ -120,9 +121,9 @@ def test_a_logged_out_user_cannot_send_requests() -> None:
 
     fetcher = Fetcher("demo", BASE, Unreachable())
     with pytest.raises(ValueError, match="u1 is logged out"):
-        asyncio.run(fetcher.fetch("GET", "/p", token_type="access", user=LoggedOut()))
+        run(fetcher.fetch("GET", "/p", token_type="access", user=LoggedOut()))
     with pytest.raises(ValueError, match="needs a user"):
-        asyncio.run(fetcher.fetch("GET", "/p", token_type="refresh"))
+        run(fetcher.fetch("GET", "/p", token_type="refresh"))
 
 
 def test_login_body_is_payload_plus_device_options() -> None:
@@ -156,7 +157,7 @@ def test_credentials_misuse() -> None:
         Credentials.email_password("a@b.c", None)  # type: ignore[arg-type]
     app = App("demo", base_url=BASE, transport=Unreachable(), storage=MemoryStorage())
     with pytest.raises(TypeError, match="Credentials"):
-        asyncio.run(app.log_in("anonymous"))  # type: ignore[arg-type]
+        run(app.log_in("anonymous"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="app id"):
         App("", base_url=BASE, transport=Unreachable())
 

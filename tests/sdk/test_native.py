@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from app.sdk import App, AppError, Credentials, ErrorCode, Request, UserState
 from app.sdk.adapters.native import FileStorage, UrllibTransport, make_app
 
 from .helpers import SpyTransport
+from .runner import run
 
 
 def test_make_app_with_file_storage_survives_a_restart(live_server: Any, tmp_path: Path) -> None:
@@ -31,20 +31,20 @@ def test_make_app_with_file_storage_survives_a_restart(live_server: Any, tmp_pat
         await user.refresh_profile()
         assert [i.provider_type for i in user.identities] == ["anon-user"]
 
-    uid, refresh = asyncio.run(first_run())
-    asyncio.run(second_run())
+    uid, refresh = run(first_run())
+    run(second_run())
 
 
 def test_make_app_defaults_to_a_fresh_memory_storage(live_server: Any) -> None:
     first = make_app(live_server.app_id, live_server.base_url)
-    user = asyncio.run(first.log_in(Credentials.anonymous()))
+    user = run(first.log_in(Credentials.anonymous()))
     assert first.current_user is user and first.base_url == live_server.base_url
     assert make_app(live_server.app_id, live_server.base_url).all_users == []
 
 
 def test_http_errors_are_responses_not_exceptions(live_server: Any) -> None:
     url = f"{live_server.base_url}/api/client/v2.0/auth/profile"
-    response = asyncio.run(UrllibTransport(use_env_proxies=False).send(Request("GET", url)))
+    response = run(UrllibTransport(use_env_proxies=False).send(Request("GET", url)))
     assert response.status == 401 and response.content_type == "application/json"
     assert response.json()["error_code"] in {"MissingAuthReq", "InvalidSession"}
 
@@ -56,6 +56,6 @@ def test_an_unreachable_server_is_a_network_error() -> None:
     spy = SpyTransport(UrllibTransport(timeout=5, use_env_proxies=False))
     app = App("latchkey-demo", base_url=f"http://127.0.0.1:{port}", transport=spy)
     with pytest.raises(AppError) as info:
-        asyncio.run(app.log_in(Credentials.anonymous()))
+        run(app.log_in(Credentials.anonymous()))
     assert (info.value.code, info.value.status) == (ErrorCode.NETWORK_ERROR, 0)
     assert spy.count("GET", "/location") == 1 and spy.responses == []

@@ -7,7 +7,6 @@ runs the same scenario bodies inside Pyodide.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from app.sdk.adapters.native import UrllibTransport
 
 from . import scenarios
 from .helpers import ScenarioContext
+from .runner import run
 
 
 def app_factory(live: Any) -> Callable[..., App]:
@@ -43,7 +43,7 @@ def app_factory(live: Any) -> Callable[..., App]:
 @pytest.mark.parametrize("scenario", scenarios.ALL, ids=lambda fn: fn.__name__[9:])
 def test_scenario(scenario: Any, live_server: Any) -> None:
     ctx = ScenarioContext(app_id=live_server.app_id, base_url=live_server.base_url)
-    asyncio.run(scenario(app_factory(live_server), ctx))
+    run(scenario(app_factory(live_server), ctx))
 
 
 def test_all_lists_every_scenario() -> None:

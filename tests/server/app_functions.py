@@ -1,9 +1,10 @@
 """Server functions for tests: confirmation and reset functions that record their calls.
 
 The result depends on the email's local part: ``ok...`` succeeds, ``wait...`` stays pending,
-``no...`` fails and ``boom...`` raises. ``CALLS`` keeps every request object, so a test can read
-the token pair a ``pending`` result leaves for a later ``confirm`` or ``reset``. Each server loads
-its own copy of this module; reach it through ``services.functions.module``.
+``no...`` fails and ``boom...`` raises, quoting its request in the message. ``CALLS`` keeps every
+request object, so a test can read the token pair a ``pending`` result leaves for a later
+``confirm`` or ``reset``. Each server loads its own copy of this module; reach it through
+``services.functions.module``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def _status(request: dict[str, Any]) -> dict[str, str]:
     for prefix, status in (("ok", "success"), ("wait", "pending"), ("no", "fail")):
         if local.startswith(prefix):
             return {"status": status}
-    raise RuntimeError(f"the test function refuses {local}")
+    # Careless app code: the message quotes the request, token and new password included.
+    raise RuntimeError(f"the test function refuses {request!r}")
 
 
 def confirm_user(context: Any, request: dict[str, Any]) -> dict[str, str]:

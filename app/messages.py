@@ -1,0 +1,148 @@
+"""Words for people: what a failed request means, and how users and providers are named.
+
+The pages (``app/main.py``) and the embed bridge (``app/embed.py``) both show these texts, so
+they live here, apart from any DOM code. Standard library and ``app.sdk`` only: this module
+imports under CPython, where ``tests/e2e/test_ui_messages.py`` checks it.
+"""
+
+from __future__ import annotations
+
+from app.sdk import AppError, ErrorCode, User, UserState
+
+#: Server texts of the three ways a confirmation or reset link can fail (``UserpassTokenInvalid``).
+TOKEN_EXPIRED = "token expired"
+TOKEN_USED = "token already used"
+TOKEN_INVALID = "invalid token data"
+
+PROVIDER_NAMES = {
+    "anon-user": "Anonymous",
+    "local-userpass": "Email and password",
+    "api-key": "API key",
+    "custom-token": "Single sign-on (JWT)",
+    "custom-function": "Custom login",
+    "oauth2-google": "Google",
+    "oauth2-apple": "Apple",
+    "oauth2-facebook": "Facebook",
+}
+
+STATE_NAMES = {
+    UserState.LOGGED_IN: "Signed in",
+    UserState.LOGGED_OUT: "Signed out",
+    UserState.REMOVED: "Removed",
+}
+
+UNREACHABLE = "Can't reach the server. Check your connection and try again in a moment."
+WRONG_PASSWORD = "That email and password don't match. Check both and try again."
+TOO_MANY = "Too many attempts. Wait a few minutes, then try again."
+ACCOUNT_EXISTS = (
+    "There is already an account with this email. Sign in instead, or reset its password."
+)
+CONFIRM_FIRST = "Confirm your email address first: open the link we sent you, then sign in."
+BAD_EMAIL = "That doesn't look like an email address."
+PASSWORD_LENGTH = "Use a password of 6 to 128 characters."
+SESSION_ENDED = "Your session has ended. Sign in again."
+SERVER_TROUBLE = "The server ran into a problem. Try again in a moment."
+
+# Per action, what a 401 ``InvalidPassword`` (the server's answer to any refused login) means.
+_REFUSED = {
+    "login": WRONG_PASSWORD,
+    "link": WRONG_PASSWORD,
+    "apikey": "That API key isn't valid, or it has been disabled or deleted.",
+}
+
+
+def provider_name(provider_type: str) -> str:
+    """A provider type as people say it: ``local-userpass`` is "Email and password"."""
+    return PROVIDER_NAMES.get(provider_type, provider_type)
+
+
+def state_name(state: UserState) -> str:
+    """``LOGGED_IN`` is "Signed in", and so on."""
+    return STATE_NAMES.get(state, str(state))
+
+
+def user_label(user: User) -> str:
+    """How to name a user: its name, else its email, else what kind of user it is."""
+    profile = user.profile
+    name = profile.name or " ".join(p for p in (profile.first_name, profile.last_name) if p)
+    if name:
+        return name
+    if profile.email:
+        return profile.email
+    if user.provider_type == "anon-user":
+        return "Anonymous user"
+    return f"{provider_name(user.provider_type)} user"
+
+
+def token_outcome(err: AppError) -> str | None:
+    """For a failed confirmation or reset: ``"expired"``, ``"used"``, ``"invalid"`` or ``None``."""
+    if err.code is not ErrorCode.USERPASS_TOKEN_INVALID:
+        return None
+    if TOKEN_EXPIRED in err.error:
+        return "expired"
+    if TOKEN_USED in err.error:
+        return "used"
+    return "invalid"
+
+
+def friendly(err: AppError, action: str = "") -> str:
+    """A sentence that tells a person what went wrong with ``action`` and what to do.
+
+    ``action`` is one of ``login``, ``register``, ``forgot``, ``apikey``, ``anon``, ``link``,
+    ``function``, ``refresh``, ``logout``, ``delete``, ``confirm``, ``reset``, ``resend``.
+    """
+    code, text = err.code, err.error.lower()
+    if code is ErrorCode.NETWORK_ERROR:
+        return UNREACHABLE
+    if code is ErrorCode.TOO_MANY_REQUESTS:
+        return TOO_MANY
+    if code is ErrorCode.INVALID_PASSWORD:
+        return _REFUSED.get(action, WRONG_PASSWORD)
+    if code is ErrorCode.AUTH_ERROR and "confirmation required" in text:
+        return CONFIRM_FIRST
+    if code is ErrorCode.ACCOUNT_NAME_IN_USE:
+        return ACCOUNT_EXISTS
+    if code is ErrorCode.INVALID_PARAMETER and "email" in text:
+        return BAD_EMAIL
+    if "password must be between" in text:
+        return PASSWORD_LENGTH
+    if code is ErrorCode.USER_DISABLED:
+        return "This account has been disabled. Ask the app's administrator for help."
+    if code is ErrorCode.USER_NOT_FOUND:
+        return "There is no account with that email address."
+    if code is ErrorCode.USER_ALREADY_CONFIRMED:
+        return "This email address is already confirmed. You can sign in."
+    if code is ErrorCode.IDENTITY_ALREADY_LINKED:
+        return "That login already belongs to another account. Sign in to it instead."
+    if code is ErrorCode.INVALID_SESSION:
+        return SESSION_ENDED
+    if code is ErrorCode.USERPASS_TOKEN_INVALID:
+        return _token_text(token_outcome(err) or "invalid")
+    if code is ErrorCode.AUTH_PROVIDER_NOT_FOUND:
+        return "This way of signing in is switched off on this server."
+    if action == "function":
+        return _function_text(err)
+    if err.status >= 500:
+        return SERVER_TROUBLE
+    detail = err.error or err.wire_code or "unknown error"
+    return f"That didn't work ({detail}). Try again, or reload the page."
+
+
+def _token_text(outcome: str) -> str:
+    if outcome == "expired":
+        return "This link has expired. Ask for a new one below."
+    if outcome == "used":
+        return "This link has already been used."
+    return "This link isn't valid. Open the whole link from the email, or ask for a new one."
+
+
+def _function_text(err: AppError) -> str:
+    if err.code in (ErrorCode.FUNCTION_NOT_FOUND, ErrorCode.NOT_FOUND):
+        return "The server doesn't offer this function (yet)."
+    if err.code is ErrorCode.FUNCTION_TIME_LIMIT:
+        return "The function took too long and was stopped."
+    if err.code is ErrorCode.FUNCTION_EXECUTION_ERROR and err.error:
+        return f"The function failed: {err.error}"
+    if err.status >= 500:
+        return SERVER_TROUBLE
+    return f"The function call failed ({err.error or err.wire_code})."

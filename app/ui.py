@@ -1,0 +1,305 @@
+"""Views of the pages, rendered from state: ``render(app, view)`` and a few message helpers.
+
+The page shell (forms, headings, layout) is static HTML, so it shows before Python is ready;
+this module fills in what depends on the users (the account list and the account panel) and
+switches panels through ``<html data-view>``. It never calls the SDK's network methods, and holds
+no token, URL or JSON of the wire (STYLE rule 11).
+
+Rule that must hold: every value that comes from a user, a provider or the server goes into the
+page as text (``textContent``), never as HTML. ``pyscript.web`` factories insert *string*
+children as HTML, so strings are never passed to them as children here; ``_text`` is the only way
+text gets in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pyscript import document, web
+
+from app.messages import provider_name, state_name, user_label
+from app.sdk import App, User, UserState
+
+ANONYMOUS = "anon-user"
+
+
+@dataclass
+class ViewState:
+    """What the page shows beyond the SDK's state: the add-account form, a pending deletion."""
+
+    adding: bool = False
+    confirm_delete: str | None = None
+
+
+def _text(factory: Any, value: object = None, /, **attributes: str) -> Any:
+    """An element with ``value`` as its text (never HTML) and plain string attributes."""
+    element = factory()
+    for name, attribute in attributes.items():
+        element.setAttribute(name.rstrip("_").replace("_", "-"), attribute)
+    if value is not None:
+        element.textContent = str(value)
+    return element
+
+
+def absent(value: Any) -> bool:
+    """Whether a value from JS is ``null`` or ``undefined`` (``None`` or Pyodide's ``jsnull``)."""
+    return value is None or type(value).__name__ == "JsNull"
+
+
+def _by_id(element_id: str) -> Any:
+    element = document.getElementById(element_id)
+    if absent(element):
+        raise LookupError(f"The page has no element #{element_id}.")
+    return element
+
+
+def view_name(app: App, view: ViewState) -> str:
+    """``account`` with a current user, ``adding`` when adding another one, else ``signin``."""
+    if app.current_user is None:
+        return "signin"
+    return "adding" if view.adding else "account"
+
+
+def render(app: App, view: ViewState) -> str:
+    """Show the app's state: the panel, the account list and the current account. Returns the
+    view name. Keyboard focus stays on the same control when it still exists."""
+    focused = document.activeElement
+    focus_key = None if absent(focused) else focused.getAttribute("data-focus-key")
+    name = view_name(app, view)
+    document.documentElement.dataset.view = name
+    _render_accounts(app, view)
+    _render_current(app.current_user)
+    _by_id("signin-title").textContent = "Add another account" if name == "adding" else "Sign in"
+    if not absent(focus_key):
+        again = document.querySelector(f'[data-focus-key="{focus_key}"]')
+        if not absent(again):
+            again.focus()
+    return name
+
+
+def _render_accounts(app: App, view: ViewState) -> None:
+    users = app.all_users
+    _by_id("accounts").hidden = not users
+    rows = [_account_row(user, user is app.current_user, view.confirm_delete == user.id)
+            for user in users]
+    _by_id("accounts-list").replaceChildren(*[row._dom_element for row in rows])
+
+
+def _account_row(user: User, active: bool, confirming: bool) -> Any:
+    label = user_label(user)
+    row = _text(web.li, None, class_="account", data_user_id=user.id)
+    if active:
+        row.setAttribute("aria-current", "true")
+    title = _text(web.p, label, class_="account-name")
+    if active:
+        title.append(_text(web.span, "Active", class_="badge"))
+    row.append(title)
+    email = user.profile.email
+    details = [provider_name(user.provider_type), state_name(user.state)]
+    if email and email != label:
+        details.insert(0, email)
+    row.append(_text(web.p, " · ".join(details), class_="account-meta"))
+    row.append(_actions(user, label, active))
+    if confirming:
+        row.append(_confirm_delete(user, label))
+    return row
+
+
+def _button(text: str, action: str, user: User, spoken: str, *, css: str = "") -> Any:
+    # The visible text is short; the accessible name says which account it acts on.
+    return _text(web.button, text, type="button", class_=css, data_action=action,
+                 data_user_id=user.id, data_focus_key=f"{action}:{user.id}", aria_label=spoken)
+
+
+def _actions(user: User, label: str, active: bool) -> Any:
+    box = _text(web.div, None, class_="actions")
+    logged_in = user.state is UserState.LOGGED_IN
+    if logged_in and not active:
+        box.append(_button("Switch to", "switch", user, f"Switch to {label}"))
+    if not logged_in:
+        box.append(_button("Sign in again", "sign-in-again", user, f"Sign in again as {label}"))
+    if logged_in:
+        box.append(_button("Log out", "log-out", user, f"Log out {label}"))
+    box.append(_button("Remove from this device", "remove", user,
+                       f"Remove {label} from this device"))
+    if logged_in:
+        box.append(_button("Delete account", "delete", user, f"Delete the account {label}",
+                           css="danger"))
+    return box
+
+
+def _confirm_delete(user: User, label: str) -> Any:
+    box = _text(web.div, None, class_="confirm", role="group",
+                aria_label=f"Confirm deleting {label}")
+    box.append(_text(web.p, f"Delete the account {label} for good? Its data on the server is "
+                            "deleted too. This cannot be undone."))
+    buttons = _text(web.div, None, class_="actions")
+    buttons.append(_button("Delete for good", "confirm-delete", user,
+                           f"Delete {label} for good", css="danger solid"))
+    buttons.append(_button("Cancel", "cancel-delete", user, f"Keep the account {label}"))
+    box.append(buttons)
+    return box
+
+
+def _render_current(user: User | None) -> None:
+    summary = _by_id("account-summary")
+    custom = _by_id("custom-data")
+    if user is None:
+        summary.replaceChildren()
+        custom.textContent = ""
+        _by_id("link-section").hidden = True
+        return
+    summary.replaceChildren(_summary(user)._dom_element)
+    custom.textContent = _pretty(_custom_data(user))
+    anonymous_only = all(i.provider_type == ANONYMOUS for i in user.identities)
+    _by_id("link-section").hidden = not (user.provider_type == ANONYMOUS and anonymous_only)
+
+
+def _summary(user: User) -> Any:
+    box = _text(web.div)
+    box.append(_text(web.p, user_label(user), class_="who-name", id="current-user-name"))
+    facts = _text(web.dl)
+    rows: list[tuple[str, Any]] = [
+        ("User id", _text(web.code, user.id, id="current-user-id")),
+        ("Signed in with", _text(web.span, provider_name(user.provider_type))),
+        ("State", _text(web.span, state_name(user.state))),
+        ("Identities", _identities(user)),
+        ("Profile", _profile(user)),
+    ]
+    for term, value in rows:
+        facts.append(_text(web.dt, term))
+        definition = _text(web.dd)
+        definition.append(value)
+        facts.append(definition)
+    box.append(facts)
+    return box
+
+
+def _identities(user: User) -> Any:
+    if not user.identities:
+        return _text(web.span, "None known yet", class_="hint")
+    items = _text(web.ul, None, id="current-identities")
+    for identity in user.identities:
+        item = _text(web.li, f"{provider_name(identity.provider_type)} ")
+        item.append(_text(web.code, identity.id))
+        items.append(item)
+    return items
+
+
+def _profile(user: User) -> Any:
+    data = user.profile.data
+    if not data:
+        return _text(web.span, "No profile data", class_="hint")
+    facts = _text(web.dl, None, class_="details", id="current-profile")
+    for key in sorted(data):
+        facts.append(_text(web.dt, key))
+        facts.append(_text(web.dd, _plain(data[key])))
+    return facts
+
+
+def _custom_data(user: User) -> dict[str, Any]:
+    try:
+        return user.custom_data
+    except ValueError:
+        return {}
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _pretty(data: dict[str, Any]) -> str:
+    if not data:
+        return "(none yet)"
+    return json.dumps(data, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+
+
+# Messages next to forms. Each form #<id> has #<id>-error (role=alert) and may have
+# #<id>-message (role=status) and #<id>-result (an <output>).
+
+
+def show_error(form_id: str, message: str) -> None:
+    """Show ``message`` as the form's error; screen readers announce it."""
+    _set(f"{form_id}-error", message)
+    _set(f"{form_id}-message", "")
+
+
+def show_message(form_id: str, message: str) -> None:
+    """Show ``message`` as the form's good news, replacing an earlier error."""
+    _set(f"{form_id}-error", "")
+    _set(f"{form_id}-message", message)
+
+
+def show_result(form_id: str, value: str) -> None:
+    """Show the result of the form's action."""
+    _set(f"{form_id}-result", value)
+
+
+def clear_messages(form_id: str) -> None:
+    """Remove the form's error, message and result."""
+    for suffix in ("error", "message", "result"):
+        _set(f"{form_id}-{suffix}", "")
+
+
+def _set(element_id: str, text: str) -> None:
+    element = document.getElementById(element_id)
+    if not absent(element):
+        element.textContent = text
+
+
+def set_busy(element_id: str, busy: bool) -> None:
+    """Mark a form or button as working (``aria-busy``) without moving keyboard focus."""
+    element = _by_id(element_id)
+    if busy:
+        element.setAttribute("aria-busy", "true")
+    else:
+        element.removeAttribute("aria-busy")
+
+
+def value(element_id: str) -> str:
+    """The text of an input or select."""
+    return str(_by_id(element_id).value)
+
+
+def set_value(element_id: str, text: str) -> None:
+    """Set the text of an input."""
+    _by_id(element_id).value = text
+
+
+def focus(element_id: str) -> None:
+    """Move keyboard focus to an element (headings have ``tabindex=-1``)."""
+    _by_id(element_id).focus()
+
+
+def focus_selector(selector: str) -> None:
+    """Move keyboard focus to the first element matching ``selector``, if there is one."""
+    element = document.querySelector(selector)
+    if not absent(element):
+        element.focus()
+
+
+def set_status(text: str, *, ready: str | None = None) -> None:
+    """The status line at the top; ``ready`` sets ``<html data-ready>`` (``true``/``failed``)."""
+    _set("status", text)
+    if ready is not None:
+        document.documentElement.dataset.ready = ready
+
+
+def go_live() -> None:
+    """Enable every control that waited for Python (``.live`` fieldsets and buttons)."""
+    for element in document.querySelectorAll(".live"):
+        element.disabled = False
+
+
+def show_outcome(text: str, tone: str, *, show: tuple[str, ...] = (),
+                 hide: tuple[str, ...] = ()) -> None:
+    """The confirmation and reset pages: say what happened and show the next steps."""
+    outcome = _by_id("outcome")
+    outcome.textContent = text
+    outcome.dataset.tone = tone
+    for element_id in show:
+        _by_id(element_id).hidden = False
+    for element_id in hide:
+        _by_id(element_id).hidden = True
