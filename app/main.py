@@ -7,7 +7,7 @@ imports below are the same modules CPython uses.
 Rules that must hold (STYLE rule 11):
 
 1. A handler calls one SDK coroutine (registering then signing in is the one two-step flow),
-   lets ``AppError`` reach ``_guard``, which shows ``messages.friendly(err)`` next to its form,
+   lets ``AppError`` reach ``Page.act``, which shows ``messages.friendly(err)`` next to its form,
    and then the page re-renders from ``app.current_user`` / ``app.all_users``.
 2. Nothing here touches a token or the wire. The only URL handling is reading ``token`` and
    ``tokenId`` from the confirmation and reset links, which are then dropped from the address
@@ -61,6 +61,7 @@ class Page:
         self.view = ui.ViewState()
         self.running = 0
         self.stale = False
+        self._busy: set[str] = set()
         self.app = self._new_app()
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -96,15 +97,22 @@ class Page:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def guard(self, target: str, action: str, handler: Handler) -> None:
-        """Run one action: busy marker on, friendly message for an ``AppError``, re-render."""
-        if target in _BUSY:
+    def act(self, target: str, action: str, handler: Handler) -> None:
+        """Start one action for the form (or region) ``target``, unless one is running there.
+
+        Runs synchronously inside the browser event, so the busy marker and the cleared
+        messages are in place before the event returns; the SDK call runs in a task.
+        """
+        if target in self._busy:
             return  # A second submit while the first is still running.
-        _BUSY.add(target)
+        self._busy.add(target)
         self.running += 1
         ui.set_busy(target, True)
         ui.clear_messages(target)
         ui.clear_messages("account")
+        self.spawn(self._run(target, action, handler))
+
+    async def _run(self, target: str, action: str, handler: Handler) -> None:
         try:
             await handler()
         except Invalid as err:
@@ -116,7 +124,7 @@ class Page:
             logger.exception("%s failed", action)
             ui.show_error(target, "Something went wrong on this page. Reload it and try again.")
         finally:
-            _BUSY.discard(target)
+            self._busy.discard(target)
             self.running -= 1
             ui.set_busy(target, False)
             if self.stale and not self.running:
@@ -125,7 +133,6 @@ class Page:
                 self.render()
 
 
-_BUSY: set[str] = set()
 page: Page | None = None
 
 
@@ -136,14 +143,13 @@ def _page() -> Page:
 
 
 def on_submit(form_id: str, action: str) -> Callable[[Handler], Handler]:
-    """Run the decorated coroutine when the form is submitted, through ``Page.guard``."""
+    """Run the decorated coroutine when the form is submitted, through ``Page.act``."""
 
     def decorate(handler: Handler) -> Handler:
         def listener(event: Any) -> None:
             # Synchronously, before any await: the browser must not submit the form itself.
             event.preventDefault()
-            current = _page()
-            current.spawn(current.guard(form_id, action, handler))
+            _page().act(form_id, action, handler)
 
         when("submit", f"#{form_id}")(listener)
         return handler
@@ -313,8 +319,7 @@ def wire_account() -> None:
 
     @when("click", "#refresh-custom-data")
     def refresh_custom_data() -> None:
-        current = _page()
-        current.spawn(current.guard("custom-data", "refresh", refresh))
+        _page().act("custom-data", "refresh", refresh)
 
 
 # The account list -----------------------------------------------------------------------------
@@ -375,7 +380,7 @@ def wire_accounts() -> None:
             return
         action = str(button.dataset.action)
         verb = "logout" if action == "log-out" else action.removeprefix("confirm-")
-        current.spawn(current.guard("accounts", verb, lambda: _account_action(action, user)))
+        current.act("accounts", verb, lambda: _account_action(action, user))
 
 
 # Keeping tabs in step ------------------------------------------------------------------------

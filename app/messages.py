@@ -100,6 +100,8 @@ def friendly(err: AppError, action: str = "") -> str:
         return _REFUSED.get(action, WRONG_PASSWORD)
     if code is ErrorCode.AUTH_ERROR and "confirmation required" in text:
         return CONFIRM_FIRST
+    if code is ErrorCode.AUTH_ERROR and action in _REFUSED:
+        return _REFUSED[action]  # e.g. "invalid API key"
     if code is ErrorCode.ACCOUNT_NAME_IN_USE:
         return ACCOUNT_EXISTS
     if code is ErrorCode.INVALID_PARAMETER and "email" in text:

@@ -65,6 +65,8 @@ class SecuritySettings:
     login_failures_per_account: int = 10
     login_attempts_per_address: int = 60
     rate_window_seconds: int = 300
+    #: Confirmation and reset mails to one email address per window.
+    mails_per_address: int = 5
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,3 +117,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """The real server app in-process (lifespan run), through Starlette's test client."""
     with TestClient(create_app(settings), base_url="http://testserver") as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last: pytest-playwright's sync API leaves an event loop running in the
+    main thread, and ``asyncio.run`` in any later test would then refuse to start."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

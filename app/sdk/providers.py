@@ -19,6 +19,7 @@ T = TypeVar("T")
 def _keep(body: Any) -> Any:
     return body
 
+
 if TYPE_CHECKING:
     from .user import User
 

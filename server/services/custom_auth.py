@@ -10,7 +10,8 @@ is configured. ``sub`` becomes the identity id; ``metadata_fields`` copy claims 
 the external user's id (a string) or ``{"id": ..., "name": ...}``, and raises to refuse.
 
 Every refusal is 401 ``AuthError`` with the reason, never the token itself. Both providers only
-prove an identity; ``users.login_identity`` creates the user at first login.
+prove an identity; ``users.login_identity`` creates the user at first login. HTTP-free: nothing
+here sees a request; ``routes.auth`` reaches these providers through ``providers.prove``.
 """
 
 from __future__ import annotations

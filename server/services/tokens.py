@@ -1,8 +1,8 @@
 """Access and refresh tokens: HS256 JWTs signed with the server's key (PyJWT).
 
 Access token claims: ``exp``, ``iat``, ``sub`` (user id), ``typ`` = ``access``, ``user_data``
-(custom user data at issue time), ``baas_device_id``, ``baas_id`` (session id) and ``baas_app``
-(app id). Refresh tokens are JWT-shaped too (realm-core parses them): ``typ`` = ``refresh``,
+(custom user data at issue time), ``baas_device_id``, ``baas_id`` (session id), ``baas_app``
+(app id) and a random ``jti``. Refresh tokens are JWT-shaped too (realm-core parses them): ``typ`` = ``refresh``,
 ``baas_id`` names the stored session and a random ``jti`` makes every token unique; the store keeps
 only its SHA-256, so a stolen database does not yield usable tokens.
 """
@@ -55,6 +55,9 @@ class TokenSigner:
             "exp": now + lifetime, "iat": now, "sub": user_id, "typ": "access",
             "user_data": user_data, "baas_device_id": device_id, "baas_id": session_id,
             "baas_app": self.app_id,
+            # Two tokens issued in the same second must still differ, so a client can tell a
+            # refreshed token from the old one.
+            "jti": secrets.token_urlsafe(8),
         }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 

@@ -24,6 +24,7 @@ from . import passwords, users
 from .context import FunctionContext, Services
 from .mailer import Mail
 from .providers import string_field
+from .ratelimit import SlidingWindow
 from .tokens import digest
 
 MAX_EMAIL = 254
@@ -72,7 +73,22 @@ def _link(services: Services, configured: str, page: str, token: str, token_id: 
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'token': token, 'tokenId': token_id})}"
 
 
+def _throttle_mail(services: Services, email: str) -> None:
+    # confirm/send and reset/send mail any registered address on request; without a limit the
+    # server would flood its own users' inboxes for anybody who asks.
+    limiter = services.extras.get("mail_limiter")
+    if not isinstance(limiter, SlidingWindow):
+        security = services.settings.security
+        limiter = SlidingWindow(security.mails_per_address, security.rate_window_seconds)
+        services.extras["mail_limiter"] = limiter
+    if limiter.blocked(email):
+        raise ApiError(ErrorCode.TOO_MANY_REQUESTS, 429,
+                       "too many emails to this address; try again later")
+    limiter.hit(email)
+
+
 async def _mail_confirmation(services: Services, email: str) -> None:
+    _throttle_mail(services, email)
     token, token_id = await _new_token(services, email, "confirm")
     url = _link(services, services.settings.userpass.confirm_url, "confirm.html", token, token_id)
     body = f"Confirm your email address for {services.settings.app_id}:\n\n{url}\n"
@@ -196,6 +212,7 @@ async def send_reset(services: Services, payload: dict[str, Any]) -> None:
     if services.settings.userpass.reset == "function":
         raise bad_request("please use reset password via function")
     account = await _account(services, email)
+    _throttle_mail(services, account.email)
     token, token_id = await _new_token(services, account.email, "reset")
     url = _link(services, services.settings.userpass.reset_url, "reset.html", token, token_id)
     body = f"Reset your password for {services.settings.app_id}:\n\n{url}\n"

@@ -1,4 +1,7 @@
 -- Latchkey store schema, version 1. Statements are separated by ';' lines and are idempotent.
+-- One text serves SQLite and PostgreSQL, so only portable types: DOUBLE PRECISION for times
+-- (REAL affinity in SQLite, where PostgreSQL's REAL is only single precision), INTEGER 0/1 for
+-- flags, and JSON kept as TEXT.
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -8,8 +11,8 @@ CREATE TABLE IF NOT EXISTS users (
     type TEXT NOT NULL DEFAULT 'normal',
     disabled INTEGER NOT NULL DEFAULT 0,
     data TEXT NOT NULL DEFAULT '{}',
-    created_at REAL NOT NULL,
-    last_login_at REAL
+    created_at DOUBLE PRECISION NOT NULL,
+    last_login_at DOUBLE PRECISION
 );
 CREATE TABLE IF NOT EXISTS identities (
     provider_type TEXT NOT NULL,
@@ -18,7 +21,7 @@ CREATE TABLE IF NOT EXISTS identities (
     provider_id TEXT NOT NULL,
     data TEXT NOT NULL DEFAULT '{}',
     position INTEGER NOT NULL,
-    created_at REAL NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (provider_type, id)
 );
 CREATE INDEX IF NOT EXISTS identities_user ON identities(user_id, position);
@@ -27,7 +30,7 @@ CREATE TABLE IF NOT EXISTS userpass_accounts (
     id TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     confirmed INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
+    created_at DOUBLE PRECISION NOT NULL
 );
 CREATE TABLE IF NOT EXISTS userpass_tokens (
     token_id TEXT PRIMARY KEY,
@@ -35,7 +38,7 @@ CREATE TABLE IF NOT EXISTS userpass_tokens (
     email TEXT NOT NULL,
     kind TEXT NOT NULL,
     password_hash TEXT,
-    expires_at REAL NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
     used INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS sessions (
@@ -44,8 +47,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT NOT NULL,
     device_id TEXT NOT NULL,
     api_key_id TEXT,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -54,7 +57,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
     name TEXT NOT NULL,
     key_hash TEXT NOT NULL UNIQUE,
     disabled INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
     UNIQUE (user_id, name)
 );
 CREATE TABLE IF NOT EXISTS documents (

@@ -109,7 +109,7 @@ def test_expired_and_broken_confirmation_links(page: Page, server_factory):
     open_app(page, live.base_url + emailed_link(live, "late@example.com", "confirm.html"))
     expect(page.locator("#outcome")).to_have_text(
         "This confirmation link has expired. Ask for a new one below.")
-    page.get_by_label("Email").fill("late@example.com")
+    page.get_by_label("Email", exact=True).fill("late@example.com")
     page.get_by_role("button", name="Send a new link").click()
     expect(page.locator("#again-form-message")).to_contain_text("a new link is on its way")
     assert len([m for m in live.outbox() if m["to"] == "late@example.com"]) == 2
@@ -132,7 +132,7 @@ def test_forgot_password_through_the_emailed_link(page: Page, live_server):
     link = emailed_link(live_server, "dan@example.com", "reset.html")
     open_app(page, live_server.base_url + link)
     assert "token" not in page.url
-    page.get_by_label("New password", exact=True).fill("a brand new one")
+    page.get_by_label("New password (6 to 128 characters)").fill("a brand new one")
     page.get_by_label("New password again").fill("not the same")
     page.get_by_role("button", name="Save new password").click()
     expect(page.locator("#reset-form-error")).to_have_text("The two passwords are not the same.")

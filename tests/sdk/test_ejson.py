@@ -75,7 +75,9 @@ def test_relaxed_forms_are_decoded() -> None:
 
 def test_relaxed_encoding_keeps_plain_numbers() -> None:
     assert ejson.encode({"n": 5, "f": 1.5, "big": 2**40}, relaxed=True) == {
-        "n": 5, "f": 1.5, "big": 2**40,
+        "n": 5,
+        "f": 1.5,
+        "big": 2**40,
     }
     assert ejson.encode(float("inf"), relaxed=True) == {"$numberDouble": "Infinity"}
 

@@ -44,7 +44,10 @@ def test_error_from_response_uses_the_realm_message_format() -> None:
         "invalid session (status 401 Unauthorized)"
     )
     assert (err.code, err.status, err.error, err.link) == (
-        ErrorCode.INVALID_SESSION, 401, "invalid session", "http://l",
+        ErrorCode.INVALID_SESSION,
+        401,
+        "invalid session",
+        "http://l",
     )
 
 
@@ -88,7 +91,9 @@ def test_network_failures_become_network_errors_with_status_zero() -> None:
     fetcher = Fetcher("demo", BASE + "/", transport)
     err = run(_raises(fetcher.fetch("GET", "/anything")))
     assert (err.code, err.status, err.url) == (
-        ErrorCode.NETWORK_ERROR, 0, f"{BASE}/api/client/v2.0/app/demo/location",
+        ErrorCode.NETWORK_ERROR,
+        0,
+        f"{BASE}/api/client/v2.0/app/demo/location",
     )
     assert "connection refused" in err.message
     (request,) = transport.requests

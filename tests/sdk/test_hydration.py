@@ -25,11 +25,13 @@ class NoNetwork:
 def stored_user(items: dict[str, str], uid: str, provider: str, *, logged_in: bool) -> None:
     prefix = f"app({APP}):user({uid}):"
     items[prefix + "providerType"] = provider
-    items[prefix + "profile"] = json.dumps({
-        "type": "normal",
-        "identities": [{"id": f"{uid}-ident", "providerType": provider}],
-        "data": {"email": f"{uid}@example.com", "pictureUrl": "http://p", "firstName": "Ada"},
-    })
+    items[prefix + "profile"] = json.dumps(
+        {
+            "type": "normal",
+            "identities": [{"id": f"{uid}-ident", "providerType": provider}],
+            "data": {"email": f"{uid}@example.com", "pictureUrl": "http://p", "firstName": "Ada"},
+        }
+    )
     if logged_in:
         items[prefix + "accessToken"] = foreign_jwt({"sub": uid, "user_data": {"n": 1}})
         items[prefix + "refreshToken"] = f"refresh-{uid}"
@@ -48,7 +50,9 @@ def test_users_states_and_current_user_are_restored() -> None:
     app = App(APP, base_url="http://x", transport=NoNetwork(), storage=make_storage())
     assert [u.id for u in app.all_users] == ["u2", "u1", "u3"]
     assert [u.state for u in app.all_users] == [
-        UserState.LOGGED_OUT, UserState.LOGGED_IN, UserState.LOGGED_IN,
+        UserState.LOGGED_OUT,
+        UserState.LOGGED_IN,
+        UserState.LOGGED_IN,
     ]
     current = app.current_user
     assert current is not None and current.id == "u1"
@@ -127,11 +131,13 @@ def test_corrupt_storage_is_cleared_with_a_warning(
 
 
 def test_profiles_are_stored_in_realm_web_form() -> None:
-    profile = UserProfile.from_json({
-        "type": "normal",
-        "identities": [{"id": "i", "provider_type": "local-userpass", "provider_id": "p"}],
-        "data": {"picture": "http://p", "first_name": "Ada", "age": {"$numberInt": "36"}},
-    })
+    profile = UserProfile.from_json(
+        {
+            "type": "normal",
+            "identities": [{"id": "i", "provider_type": "local-userpass", "provider_id": "p"}],
+            "data": {"picture": "http://p", "first_name": "Ada", "age": {"$numberInt": "36"}},
+        }
+    )
     assert profile.picture_url == "http://p" and profile.data["age"] == 36
     stored = profile.to_storage()
     assert stored == {

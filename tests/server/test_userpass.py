@@ -122,6 +122,16 @@ def test_confirm_with_bad_tokens_is_invalid_token_data(by_email: Api) -> None:
     assert_empty(api.action("confirm", good))
 
 
+def test_mail_links_are_absolute_with_a_public_url(make_api) -> None:
+    api = make_api({"public_url": "https://auth.example.org/",
+                    **userpass_overrides(confirmation="email")})
+    api.register("abs@example.com")
+    api.action("reset/send", {"email": "abs@example.com"})
+    confirm, reset = (m["body"] for m in api.outbox())
+    assert "https://auth.example.org/confirm.html?token=" in confirm
+    assert "https://auth.example.org/reset.html?token=" in reset
+
+
 def test_expired_confirmation_token(make_api) -> None:
     api = make_api(userpass_overrides(confirmation="email", token_minutes=0.001))
     api.register("late@example.com")

@@ -1,0 +1,47 @@
+"""Two tabs of the page stay in step through ``localStorage``'s ``storage`` event, with no reload."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .ui_helpers import account_row, expect_signed_in, open_app, register, violations, watch
+
+pytestmark = pytest.mark.browser
+
+SOON_MS = 1_000  # "within a second"
+
+
+def test_two_tabs_follow_each_other(page: Page, live_server):
+    first = watch(page)
+    second = watch(page.context.new_page())
+    open_app(first, live_server.base_url)
+    open_app(second, live_server.base_url)
+
+    register(first, "ann@example.com")
+    expect_signed_in(first, "ann@example.com")
+    expect(second.locator("html")).to_have_attribute("data-view", "account", timeout=SOON_MS)
+    expect(second.locator("#current-user-name")).to_have_text("ann@example.com", timeout=SOON_MS)
+
+    # A second account added in the other tab becomes current in both.
+    second.get_by_role("button", name="Add another account").click()
+    register(second, "bob@example.com")
+    expect_signed_in(second, "bob@example.com")
+    expect(first.locator("#current-user-name")).to_have_text("bob@example.com", timeout=SOON_MS)
+
+    # Switching in one tab switches the other.
+    account_row(first, "ann@example.com").get_by_role(
+        "button", name="Switch to ann@example.com").click()
+    expect_signed_in(first, "ann@example.com")
+    expect(second.locator("#current-user-name")).to_have_text("ann@example.com", timeout=SOON_MS)
+
+    # Logging out in one tab shows in the other.
+    account_row(second, "ann@example.com").get_by_role(
+        "button", name="Log out ann@example.com").click()
+    expect(account_row(first, "ann@example.com")).to_contain_text("Signed out", timeout=SOON_MS)
+    expect(first.locator("#current-user-name")).to_have_text("bob@example.com", timeout=SOON_MS)
+
+    account_row(first, "bob@example.com").get_by_role(
+        "button", name="Log out bob@example.com").click()
+    expect(second.locator("html")).to_have_attribute("data-view", "signin", timeout=SOON_MS)
+    assert violations(first) == [] and violations(second) == []
