@@ -1,6 +1,7 @@
 """Start Latchkey: the front end and the App Services-compatible API on one address.
 
     python serve.py [--host 127.0.0.1] [--port 8000] [--data-dir ./data] [--config FILE]
+                    [--database sqlite:PATH | postgresql://USER@HOST/DB]
     python serve.py users list | show ID | disable ID | enable ID | delete ID
     python serve.py custom-data get ID | set ID '{"plan": "pro"}' | delete ID
     python serve.py server-keys create NAME | list | delete ID
@@ -24,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, default=None, help="default ./data")
     parser.add_argument("--config", type=Path, default=None, help="default config/demo.toml")
     parser.add_argument("--database", default=None,
-                        help="default sqlite:<data dir>/latchkey.sqlite3")
+                        help="sqlite:PATH or postgresql://USER@HOST/DB (or $DATABASE_URL); "
+                             "default sqlite:<data dir>/latchkey.sqlite3")
     parser.add_argument("--public-url", default="", help="URL in emails and location answers")
     sub = parser.add_subparsers(dest="command")
     users = sub.add_parser("users", help="list, show, disable, enable or delete users")

@@ -8,6 +8,7 @@ loads or creates the signing key and loads the app's functions.
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -23,8 +24,8 @@ from .services.context import Services
 from .services.mailer import Mailer
 from .services.ratelimit import SlidingWindow
 from .services.tokens import TokenSigner
-from .settings import Settings, ensure_data_dir, load_or_create_secret
-from .store import Store, open_store_for
+from .settings import ConfigError, Settings, ensure_data_dir, load_or_create_secret
+from .store import Store, is_shared, open_store_for
 from .web import frontend_routes
 
 __all__ = ["Settings", "build_services", "create_app"]
@@ -35,7 +36,7 @@ async def build_services(settings: Settings, store: Store | None = None) -> Serv
     ensure_data_dir(settings.data_dir)
     store = store or open_store_for(settings.database_url, settings.data_dir)
     await store.open()
-    key = load_or_create_secret(settings.data_dir, "signing-key")
+    key = await signing_key(settings, store)
     window = settings.security.rate_window_seconds
     return Services(
         settings=settings,
@@ -46,6 +47,22 @@ async def build_services(settings: Settings, store: Store | None = None) -> Serv
         account_limiter=SlidingWindow(settings.security.login_failures_per_account, window),
         address_limiter=SlidingWindow(settings.security.login_attempts_per_address, window),
     )
+
+
+async def signing_key(settings: Settings, store: Store) -> str:
+    """The key that signs access and refresh tokens, made on first start.
+
+    A SQLite store keeps it in the data dir (0600); a shared store such as PostgreSQL keeps it in
+    the database, since every process behind one address must sign and check with the same key
+    and processes on other machines share no data dir.
+    """
+    if not is_shared(store):
+        return load_or_create_secret(settings.data_dir, "signing-key")
+    key = await store.set_meta_if_absent("signing_key", secrets.token_urlsafe(32))
+    if len(key) < 32:
+        raise ConfigError("The signing key in the database is damaged; delete the meta row "
+                          "'signing_key' to make a new one (every session ends).")
+    return key
 
 
 def create_app(settings: Settings) -> Starlette:

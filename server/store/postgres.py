@@ -97,7 +97,7 @@ class PostgresStore:
         for _ in range(RETRIES - 1):
             try:
                 return await self._attempt(fn)
-            except psycopg.errors.TransactionRollbackError:
+            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
                 continue  # A deadlock or serialisation failure committed nothing: run it again.
         return await self._attempt(fn)
 
@@ -155,8 +155,9 @@ class PostgresStore:
     async def find_user_by_identity(self, provider_type: str, identity_id: str) -> str | None:
         if _absent(provider_type, identity_id):
             return None
-        row = await self._run(_one("SELECT user_id FROM identities WHERE provider_type=%s AND id=%s",
-                                   (provider_type, identity_id)))
+        row = await self._run(_one(
+            "SELECT user_id FROM identities WHERE provider_type=%s AND id=%s",
+            (provider_type, identity_id)))
         return None if row is None else str(row["user_id"])
 
     async def add_identity(self, user_id: str, identity: Identity) -> None:
@@ -368,7 +369,9 @@ def _absent(*keys: str) -> bool:
     return any("\x00" in k for k in keys)
 
 
-def _one(query: LiteralString, params: tuple[Any, ...]) -> Callable[[Cursor], Awaitable[DictRow | None]]:
+def _one(
+    query: LiteralString, params: tuple[Any, ...]
+) -> Callable[[Cursor], Awaitable[DictRow | None]]:
     async def fn(c: Cursor) -> DictRow | None:
         await c.execute(query, params)
         return await c.fetchone()
@@ -376,7 +379,9 @@ def _one(query: LiteralString, params: tuple[Any, ...]) -> Callable[[Cursor], Aw
     return fn
 
 
-def _all(query: LiteralString, params: tuple[Any, ...]) -> Callable[[Cursor], Awaitable[list[DictRow]]]:
+def _all(
+    query: LiteralString, params: tuple[Any, ...]
+) -> Callable[[Cursor], Awaitable[list[DictRow]]]:
     async def fn(c: Cursor) -> list[DictRow]:
         await c.execute(query, params)
         return await c.fetchall()

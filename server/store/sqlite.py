@@ -100,7 +100,8 @@ class SQLiteStore:
 
     # Meta.
     async def get_meta(self, key: str) -> str | None:
-        row = await self._run(lambda c: c.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone())
+        row = await self._run(lambda c: c.execute(
+            "SELECT value FROM meta WHERE key=?", (key,)).fetchone())
         return None if row is None else str(row["value"])
 
     async def set_meta_if_absent(self, key: str, value: str) -> str:
@@ -254,7 +255,8 @@ class SQLiteStore:
 
     async def list_api_keys(self, user_id: str) -> list[ApiKey]:
         rows = await self._run(lambda c: c.execute(
-            "SELECT * FROM api_keys WHERE user_id=? ORDER BY created_at, id", (user_id,)).fetchall())
+            "SELECT * FROM api_keys WHERE user_id=? ORDER BY created_at, id",
+            (user_id,)).fetchall())
         return [_api_key(r) for r in rows]
 
     async def get_api_key(self, key_id: str) -> ApiKey | None:
@@ -268,12 +270,17 @@ class SQLiteStore:
         return None if row is None else _api_key(row)
 
     async def set_api_key_disabled(self, key_id: str, disabled: bool) -> bool:
-        return bool(await self._run(lambda c: c.execute(
-            "UPDATE api_keys SET disabled=? WHERE id=?", (int(disabled), key_id)).rowcount))
+        def fn(c: sqlite3.Cursor) -> bool:
+            if disabled:
+                c.execute("DELETE FROM sessions WHERE api_key_id=?", (key_id,))
+            return bool(c.execute("UPDATE api_keys SET disabled=? WHERE id=?",
+                                  (int(disabled), key_id)).rowcount)
+
+        return await self._run(fn)
 
     async def delete_api_key(self, key_id: str) -> bool:
         def fn(c: sqlite3.Cursor) -> bool:
-            c.execute("UPDATE sessions SET api_key_id=NULL WHERE api_key_id=?", (key_id,))
+            c.execute("DELETE FROM sessions WHERE api_key_id=?", (key_id,))
             return bool(c.execute("DELETE FROM api_keys WHERE id=?", (key_id,)).rowcount)
 
         return await self._run(fn)
@@ -302,11 +309,14 @@ def _now() -> float:
     return time.time()
 
 
-def _insert_identity(c: sqlite3.Cursor, user_id: str, ident: Identity, pos: int, when: float) -> None:
+def _insert_identity(
+    c: sqlite3.Cursor, user_id: str, ident: Identity, pos: int, when: float
+) -> None:
     c.execute(
-        "INSERT INTO identities(provider_type, id, user_id, provider_id, data, position, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (ident.provider_type, ident.id, user_id, ident.provider_id, json.dumps(ident.data), pos, when),
+        "INSERT INTO identities(provider_type, id, user_id, provider_id, data, position,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (ident.provider_type, ident.id, user_id, ident.provider_id, json.dumps(ident.data), pos,
+         when),
     )
 
 

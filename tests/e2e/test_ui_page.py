@@ -87,7 +87,7 @@ def test_embedding_assets_are_public_and_the_runtime_is_cached(client):
 def _hold_python(page: Page) -> list[Route]:
     """Hold the Pyodide wasm download, so the page stays in its before-Python state."""
     held: list[Route] = []
-    page.route("**/pyodide.asm.wasm", held.append)
+    page.route("**/pyodide.asm.wasm", lambda route: held.append(route))
     return held
 
 
@@ -97,10 +97,10 @@ def _release(page: Page, held: list[Route]) -> None:
         if held:
             break
         page.wait_for_timeout(50)
-    page.unroute("**/pyodide.asm.wasm")
     for route in held:
         route.continue_()
     held.clear()
+    page.unroute("**/pyodide.asm.wasm")
 
 
 def _tab_to(page: Page, selector: str, limit: int = 30) -> None:

@@ -124,8 +124,7 @@ class Api:
     def location(self) -> Any:
         return self.http.get(routes.location(self.app_id))
 
-    def login(self, provider: str, body: dict[str, Any], *, link_token: str | None = None,
-              ) -> Any:
+    def login(self, provider: str, body: dict[str, Any], *, link_token: str | None = None) -> Any:
         path = routes.login(self.app_id, provider, link=link_token is not None)
         return self.http.post(path, json=body, headers=auth(link_token))
 

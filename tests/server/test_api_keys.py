@@ -249,3 +249,20 @@ def test_server_key_admin_refuses_user_keys(wire: LiveApi, live_server: LiveServ
     assert result.returncode == 1
     assert _key_login(wire, created["key"]).status_code == 200
     assert run_admin(live_server, "server-keys", "create").returncode == 2
+
+
+@pytest.mark.parametrize("action", ["disable", "delete"])
+def test_disabling_or_deleting_a_key_ends_its_sessions(wire: LiveApi, member: dict[str, Any],
+                                                       action: str) -> None:
+    rt = member["refresh_token"]
+    created = _create(wire, rt, "leaked")
+    key_session = wire.login("api-key", {"key": created["key"]})
+    wire.refresh(key_session["refresh_token"])
+    if action == "disable":
+        assert_empty(wire.http.put(f"{KEYS}/{created['_id']}/disable", headers=bearer(rt)))
+    else:
+        assert_empty(wire.http.delete(f"{KEYS}/{created['_id']}", headers=bearer(rt)))
+    resp = wire.http.post(f"{BASE}/auth/session", headers=bearer(key_session["refresh_token"]))
+    assert_error(resp, 401, "InvalidSession")
+    # The maker's own session is untouched.
+    wire.refresh(rt)
