@@ -11,10 +11,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
 from server.settings import ConfigError, Settings
+
+
+class DropQueryStrings(logging.Filter):
+    """Keeps query strings out of the access log: confirmation and reset links carry
+    single-use tokens there, and a log is no place for them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,11 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command:
         return asyncio.run(_admin(settings, args))
+    import dataclasses
+
     import uvicorn
 
     from server import create_app
 
     url = f"http://{args.host}:{args.port}"
+    settings = dataclasses.replace(settings, link_base_url=url)
+    logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
     print(f"Latchkey is serving app '{settings.app_id}' at {url}/ (data in {settings.data_dir})",
           flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",

@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from .cors import CORSMiddleware
-from .errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
 from .functions import FunctionRegistry
 from .routes import ROUTES
 from .services.context import Services
@@ -82,11 +82,13 @@ def create_app(settings: Settings) -> Starlette:
         routes += frontend_routes()
     return Starlette(
         routes=routes,
-        middleware=[Middleware(CORSMiddleware, allowed=settings.allowed_origins)],
+        middleware=[
+            Middleware(CORSMiddleware, allowed=settings.allowed_origins),
+            Middleware(CatchAllMiddleware),
+        ],
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
-            Exception: handle_unexpected,
         },
         lifespan=lifespan,
     )

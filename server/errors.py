@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.sdk.errors import ErrorCode
 
@@ -74,10 +75,31 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(ApiError(ErrorCode.BAD_REQUEST, exc.status_code, str(exc.detail)))
 
 
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    """Anything else: log the type (not the request) and answer 500."""
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path,
-              exc_info=exc)
-    return error_response(
-        ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 500, "internal server error")
-    )
+class CatchAllMiddleware:
+    """Answers any unexpected exception with a 500 error JSON, inside the CORS middleware (so a
+    browser sees the error, not a CORS failure) and without re-raising it to the server, which
+    would log the traceback twice. The log names the route and the exception, never the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"],
+                      scope["path"], exc_info=exc)
+            if started:
+                raise
+            err = ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 500, "internal server error")
+            await error_response(err)(scope, receive, send)

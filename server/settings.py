@@ -110,6 +110,9 @@ class Settings:
     refresh_token_seconds: int = 60 * 24 * 3600
     allowed_origins: tuple[str, ...] = ()
     public_url: str = ""
+    #: Base URL for links in emails when ``public_url`` is empty: the address ``serve.py``
+    #: listens on. Never taken from a request's Host header, which a client controls.
+    link_base_url: str = ""
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     userpass: UserpassSettings = UserpassSettings()
     mail: MailSettings = MailSettings()
@@ -167,6 +170,14 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _origins(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("[cors] allowed_origins must be a list of origins.")
+    return tuple(value)
+
+
 def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     value = raw.get(name, {})
     if not isinstance(value, dict):
@@ -200,7 +211,7 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         database_url=db,
         access_token_seconds=int(tokens.get("access_token_minutes", 30) * 60),
         refresh_token_seconds=int(tokens.get("refresh_token_days", 60) * 86400),
-        allowed_origins=tuple(_section(raw, "cors").get("allowed_origins", ())),
+        allowed_origins=_origins(_section(raw, "cors").get("allowed_origins", ())),
         public_url=public_url or str(raw.get("public_url", "")),
         providers=providers,
         userpass=userpass,

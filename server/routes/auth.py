@@ -29,7 +29,7 @@ async def login(request: Request) -> Response:
     link = request.query_params.get("link", "").lower() == "true"
     if link:
         caller = await sessions.check_access(services, request.headers.get("authorization"))
-        proof = await providers.prove(services, name, body, client_address(request))
+        proof = await _link_proof(services, name, body, client_address(request))
         if proof.user_id is not None:
             raise ApiError(ErrorCode.BAD_REQUEST, 400, "API keys cannot be linked to a user")
         user = await users.link_identity(services, caller.user, proof.identity)
@@ -39,6 +39,18 @@ async def login(request: Request) -> Response:
     user = await _user_for(services, proof)
     device_id = sessions.device_id_from(options)
     return json_ok(await sessions.open_session(services, user, device_id, proof.api_key_id))
+
+
+async def _link_proof(services: Services, name: str, body: dict[str, Any],
+                      address: str) -> providers.Proof:
+    try:
+        return await providers.prove(services, name, body, address)
+    except ApiError as exc:
+        # realm-web refreshes and retries, without limit, any 401 whose text is exactly
+        # "unauthorized"; bad credentials to link must not send it into that loop.
+        if exc.message == "unauthorized":
+            raise ApiError(exc.code, exc.status, "unauthorized: invalid credentials to link") from exc
+        raise
 
 
 async def _user_for(services: Services, proof: providers.Proof) -> Any:

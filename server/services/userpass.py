@@ -69,7 +69,8 @@ async def _new_token(services: Services, email: str, kind: str) -> tuple[str, st
 
 
 def _link(services: Services, configured: str, page: str, token: str, token_id: str) -> str:
-    base = configured or f"{services.settings.public_url.rstrip('/')}/{page}"
+    root = services.settings.public_url or services.settings.link_base_url
+    base = configured or f"{root.rstrip('/')}/{page}"
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'token': token, 'tokenId': token_id})}"
 
 

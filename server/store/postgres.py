@@ -319,14 +319,20 @@ class PostgresStore:
         return None if row is None else _api_key(row)
 
     async def set_api_key_disabled(self, key_id: str, disabled: bool) -> bool:
+        async def fn(c: Cursor) -> bool:
+            if disabled:
+                await c.execute("DELETE FROM sessions WHERE api_key_id=%s", (key_id,))
+            await c.execute("UPDATE api_keys SET disabled=%s WHERE id=%s",
+                            (int(disabled), key_id))
+            return bool(c.rowcount)
+
         if _absent(key_id):
             return False
-        return bool(await self._run(_exec("UPDATE api_keys SET disabled=%s WHERE id=%s",
-                                          (int(disabled), key_id))))
+        return await self._run(fn)
 
     async def delete_api_key(self, key_id: str) -> bool:
         async def fn(c: Cursor) -> bool:
-            await c.execute("UPDATE sessions SET api_key_id=NULL WHERE api_key_id=%s", (key_id,))
+            await c.execute("DELETE FROM sessions WHERE api_key_id=%s", (key_id,))
             await c.execute("DELETE FROM api_keys WHERE id=%s", (key_id,))
             return bool(c.rowcount)
 

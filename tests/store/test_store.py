@@ -320,15 +320,29 @@ async def test_api_keys(store: Store) -> None:
     assert got is not None and got.disabled is True
 
 
-async def test_deleting_an_api_key_clears_its_sessions(store: Store) -> None:
+async def test_disabling_an_api_key_ends_its_sessions(store: Store) -> None:
+    await store.create_user(user("u1"), None)
+    await store.create_api_key(key("k1", "u1", "main"))
+    await store.create_session(session("s1", "u1", "k1"))
+    await store.create_session(session("s2", "u1"))
+    assert await store.set_api_key_disabled("k1", True) is True
+    assert await store.get_session("s1") is None
+    assert await store.get_session("s2") is not None
+    # Enabling it again restores the key, not the ended sessions.
+    await store.create_session(session("s3", "u1", "k1"))
+    assert await store.set_api_key_disabled("k1", False) is True
+    assert await store.get_session("s3") is not None
+
+
+async def test_deleting_an_api_key_ends_its_sessions(store: Store) -> None:
     await store.create_user(user("u1"), None)
     await store.create_api_key(key("k1", "u1", "main"))
     await store.create_session(session("s1", "u1", "k1"))
     await store.create_session(session("s2", "u1"))
     assert await store.delete_api_key("k1") is True
     assert await store.get_api_key("k1") is None
-    got = await store.get_session("s1")
-    assert got is not None and got.api_key_id is None
+    assert await store.get_session("s1") is None
+    assert await store.get_session("s2") is not None
     assert await store.delete_api_key("k1") is False
     await store.create_api_key(key("k2", "u1", "main"))  # The name is free again.
 
