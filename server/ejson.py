@@ -15,7 +15,7 @@ from bson.binary import Binary
 from bson.int64 import Int64
 from bson.json_util import CANONICAL_JSON_OPTIONS, JSONOptions
 
-_DECODE = JSONOptions(tz_aware=True, tzinfo=dt.timezone.utc)
+_DECODE = JSONOptions(tz_aware=True, tzinfo=dt.UTC)
 
 
 def loads(text: str | bytes) -> Any:
@@ -48,7 +48,7 @@ def loads_doc(text: str) -> dict[str, Any]:
 
 
 def to_relaxed(value: Any) -> Any:
-    """The value as plain JSON types in relaxed EJSON form (for JWT claims such as ``user_data``)."""
+    """The value as plain JSON types in relaxed EJSON form (for claims such as ``user_data``)."""
     import json
 
     return json.loads(json_util.dumps(value, json_options=json_util.RELAXED_JSON_OPTIONS))

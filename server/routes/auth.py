@@ -49,7 +49,8 @@ async def _link_proof(services: Services, name: str, body: dict[str, Any],
         # realm-web refreshes and retries, without limit, any 401 whose text is exactly
         # "unauthorized"; bad credentials to link must not send it into that loop.
         if exc.message == "unauthorized":
-            raise ApiError(exc.code, exc.status, "unauthorized: invalid credentials to link") from exc
+            text = "unauthorized: invalid credentials to link"
+            raise ApiError(exc.code, exc.status, text) from exc
         raise
 
 

@@ -53,8 +53,8 @@ def string_field(payload: dict[str, Any], name: str) -> str:
     """A required string field of a body, or 400."""
     value = payload.get(name)
     if not isinstance(value, str) or not value:
-        raise ApiError(ErrorCode.MISSING_PARAMETER if value is None else ErrorCode.INVALID_PARAMETER,
-                       400, f"expected a string field '{name}'")
+        code = ErrorCode.MISSING_PARAMETER if value is None else ErrorCode.INVALID_PARAMETER
+        raise ApiError(code, 400, f"expected a string field '{name}'")
     return value
 
 
@@ -75,7 +75,8 @@ async def anonymous(services: Services, payload: dict[str, Any], address: str) -
 
 
 def _throttle(services: Services, email: str, address: str) -> None:
-    if services.account_limiter.blocked(f"userpass:{email}") or services.address_limiter.blocked(address):
+    account_key = f"userpass:{email}"
+    if services.account_limiter.blocked(account_key) or services.address_limiter.blocked(address):
         raise ApiError(ErrorCode.TOO_MANY_REQUESTS, 429,
                        "too many login attempts; try again later")
     services.address_limiter.hit(address)

@@ -2,7 +2,8 @@
 
 Access token claims: ``exp``, ``iat``, ``sub`` (user id), ``typ`` = ``access``, ``user_data``
 (custom user data at issue time), ``baas_device_id``, ``baas_id`` (session id), ``baas_app``
-(app id) and a random ``jti``. Refresh tokens are JWT-shaped too (realm-core parses them): ``typ`` = ``refresh``,
+(app id) and a random ``jti``. Refresh tokens are JWT-shaped too (realm-core parses them):
+``typ`` = ``refresh``,
 ``baas_id`` names the stored session and a random ``jti`` makes every token unique; the store keeps
 only its SHA-256, so a stolen database does not yield usable tokens.
 """

@@ -45,7 +45,9 @@ def make_identity(services: Services, provider_type: str, ident_id: str,
     return Identity(provider_type, ident_id, provider_id(services, provider_type), data or {})
 
 
-async def login_identity(services: Services, identity: Identity, user_type: str = "normal") -> UserRecord:
+async def login_identity(
+    services: Services, identity: Identity, user_type: str = "normal"
+) -> UserRecord:
     """The user behind an identity, created on first login; refreshes the identity's metadata."""
     store = services.store
     for _ in range(3):

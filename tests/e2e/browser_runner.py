@@ -15,12 +15,12 @@ from typing import Any
 
 async def run(params: dict[str, Any]) -> str:
     """Run the scenarios named in ``params["only"]`` (comma-separated; all when absent)."""
+    import js  # Only reachable in the browser; this module never runs under CPython.
+
     from app.sdk import App
     from app.sdk.adapters.browser import FetchTransport, LocalStorage
     from tests.sdk import scenarios
     from tests.sdk.helpers import ScenarioContext
-
-    import js  # Only reachable in the browser; this module never runs under CPython.
 
     base_url = str(js.location.origin)
     app_id = params.get("app_id", "latchkey-demo")
@@ -29,14 +29,14 @@ async def run(params: dict[str, Any]) -> str:
                                              base_url, app_id))
     wanted = [n for n in params.get("only", "").split(",") if n]
     results: dict[str, Any] = {}
+    counter = [0]
     for scenario in scenarios.ALL:
         name = scenario.__name__
         if wanted and name not in wanted:
             continue
         js.localStorage.clear()
-        counter = [0]
 
-        def make_app(storage: Any = None, *, wrap: Any = None) -> App:
+        def make_app(storage: Any = None, *, wrap: Any = None, counter: list[int] = counter) -> App:
             # Each app without explicit storage gets its own localStorage prefix, as each gets
             # its own MemoryStorage under CPython, so scenarios see the same isolation.
             counter[0] += 1

@@ -26,7 +26,8 @@ CHROMIUM_ARGS = [
 ]
 # Python files the harness copies into Pyodide's file system, relative to the repo root.
 HARNESS_GLOBS = ("app/__init__.py", "app/sdk/**/*.py", "tests/__init__.py", "tests/sdk/__init__.py",
-                 "tests/sdk/scenarios.py", "tests/sdk/helpers.py", "tests/e2e/__init__.py", "tests/e2e/browser_runner.py")
+                 "tests/sdk/scenarios.py", "tests/sdk/helpers.py", "tests/e2e/__init__.py",
+                 "tests/e2e/browser_runner.py")
 
 
 @pytest.fixture(scope="session")

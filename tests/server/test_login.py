@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-
 from app.sdk import routes
 from server.admin import users_command
 
