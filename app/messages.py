@@ -148,3 +148,27 @@ def _function_text(err: AppError) -> str:
     if err.status >= 500:
         return SERVER_TROUBLE
     return f"The function call failed ({err.error or err.wire_code})."
+
+
+#: What the confirmation and reset pages say, per page and outcome.
+LINK_TEXTS = {
+    "confirm": {
+        "done": "Your email address is confirmed. You can sign in now.",
+        "expired": "This confirmation link has expired. Ask for a new one below.",
+        "used": "This confirmation link has already been used, so your address is probably "
+                "confirmed already. Try signing in.",
+        "invalid": "This confirmation link isn't valid. Open the whole link from the email, or "
+                   "ask for a new one below.",
+        "missing": "Open this page from the link in your confirmation email.",
+    },
+    "reset": {
+        "done": "Your password is changed. Sign in with your new password.",
+        "expired": "This reset link has expired. Ask for a new one below.",
+        "used": "This reset link has already been used. If you did not change your password, "
+                "ask for a new link below.",
+        "invalid": "This reset link isn't valid. Open the whole link from the email, or ask for "
+                   "a new one below.",
+        "missing": "Open this page from the link in your password reset email, or ask for a new "
+                   "link below.",
+    },
+}

@@ -20,6 +20,10 @@ CUSTOM_FUNCTION = "custom-function"
 OAUTH2_GOOGLE = "oauth2-google"
 OAUTH2_APPLE = "oauth2-apple"
 OAUTH2_FACEBOOK = "oauth2-facebook"
+#: Any OpenID Connect issuer; several can run side by side, named ``oidc-<something>``.
+OIDC = "oidc"
+#: Providers that log in through another site: ID token, code, access token or redirect.
+SOCIAL_TYPES = (OAUTH2_GOOGLE, OAUTH2_APPLE, OAUTH2_FACEBOOK, OIDC)
 PROVIDER_TYPES = (
     ANON_USER,
     LOCAL_USERPASS,
@@ -29,6 +33,7 @@ PROVIDER_TYPES = (
     OAUTH2_GOOGLE,
     OAUTH2_APPLE,
     OAUTH2_FACEBOOK,
+    OIDC,
 )
 
 # Sub-paths of the email/password provider, relative to its provider path.
@@ -74,6 +79,11 @@ def provider(app_id: str, provider_name: str) -> str:
     return f"{app_path(app_id)}/auth/providers/{_seg(provider_name)}"
 
 
+def providers(app_id: str) -> str:
+    """``GET``: the app's enabled providers, ``[{name, type, display_name?}]`` (Latchkey's own)."""
+    return f"{app_path(app_id)}/auth/providers"
+
+
 def login(app_id: str, provider_name: str, *, link: bool = False) -> str:
     """``POST``: log in (or, with ``link=True``, link) with one provider's credentials."""
     path = f"{provider(app_id, provider_name)}/login"
@@ -90,6 +100,11 @@ def userpass(app_id: str, action: str) -> str:
 def functions_call(app_id: str) -> str:
     """``POST``: call a server function."""
     return f"{app_path(app_id)}/functions/call"
+
+
+def oauth_callback() -> str:
+    """``GET``/``POST``: where identity providers send the browser back (register it there)."""
+    return f"{AUTH_PREFIX}/callback"
 
 
 def profile() -> str:

@@ -1,11 +1,19 @@
-"""Two tabs of the page stay in step through ``localStorage``'s ``storage`` event, with no reload."""
+"""Two tabs of the page stay in step through the ``storage`` event, with no reload."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .ui_helpers import account_row, expect_signed_in, open_app, register, violations, watch
+from .ui_helpers import (
+    PASSWORD,
+    account_row,
+    expect_signed_in,
+    open_app,
+    register,
+    violations,
+    watch,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -44,4 +52,14 @@ def test_two_tabs_follow_each_other(page: Page, live_server):
     account_row(first, "bob@example.com").get_by_role(
         "button", name="Log out bob@example.com").click()
     expect(second.locator("html")).to_have_attribute("data-view", "signin", timeout=SOON_MS)
+
+    # A signed-out account offers to sign in again, with its email filled in.
+    account_row(second, "ann@example.com").get_by_role(
+        "button", name="Sign in again as ann@example.com").click()
+    expect(second.locator("#login-email")).to_have_value("ann@example.com")
+    expect(second.locator("#login-password")).to_be_focused()
+    second.keyboard.type(PASSWORD)
+    second.keyboard.press("Enter")
+    expect_signed_in(second, "ann@example.com")
+    expect(first.locator("#current-user-name")).to_have_text("ann@example.com", timeout=SOON_MS)
     assert violations(first) == [] and violations(second) == []

@@ -5,6 +5,7 @@ follow emailed links, watch for CSP violations, and save screenshots to ``test-r
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from collections.abc import Coroutine
@@ -18,7 +19,9 @@ from playwright.sync_api import Page, expect
 from tests.conftest import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "test-results" / "ui"
+# test-results/ is git-ignored (and emptied by pytest-playwright at each session start);
+# LATCHKEY_SCREENSHOTS sends the screenshots elsewhere, e.g. to refresh docs/screenshots.
+SHOTS = Path(os.environ.get("LATCHKEY_SCREENSHOTS", REPO / "test-results" / "ui"))
 READY_MS = 30_000
 PASSWORD = "correct horse 1"
 
