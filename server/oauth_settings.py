@@ -138,7 +138,7 @@ def social_kind(name: str) -> str | None:
 def oauth_providers(raw: dict[str, Any], providers: dict[str, dict[str, Any]],
                     config_dir: Path) -> dict[str, OAuthProviderSettings]:
     """Check every enabled social provider of the config and fill in its preset."""
-    shared = _strings(raw.get("oauth", {}), "redirect_uris", "[oauth]")
+    shared = _strings(_oauth_table(raw), "redirect_uris", "[oauth]")
     out: dict[str, OAuthProviderSettings] = {}
     for name, cfg in providers.items():
         kind = social_kind(name)
@@ -150,10 +150,17 @@ def oauth_providers(raw: dict[str, Any], providers: dict[str, dict[str, Any]],
 
 def state_seconds(raw: dict[str, Any]) -> float:
     """How long a redirect flow may take, from the provider's redirect to our callback."""
-    value = raw.get("oauth", {}).get("state_seconds", DEFAULT_STATE_SECONDS)
+    value = _oauth_table(raw).get("state_seconds", DEFAULT_STATE_SECONDS)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise OAuthConfigError("[oauth] state_seconds must be a positive number.")
     return float(value)
+
+
+def _oauth_table(raw: dict[str, Any]) -> dict[str, Any]:
+    table = raw.get("oauth", {})
+    if not isinstance(table, dict):
+        raise OAuthConfigError("[oauth] in the config must be a table.")
+    return table
 
 
 def _provider(name: str, kind: str, cfg: dict[str, Any], shared: tuple[str, ...],

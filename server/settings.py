@@ -18,6 +18,8 @@ from typing import Any
 
 from starlette.config import Config
 
+from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "demo.toml"
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
@@ -121,6 +123,9 @@ class Settings:
     custom_user_data: dict[str, Any] = field(default_factory=dict)
     function_time_limit: float = DEFAULT_FUNCTION_TIME_LIMIT
     custom_token: CustomTokenSettings = CustomTokenSettings()
+    #: Enabled social login providers by name (``server.oauth_settings``).
+    oauth: dict[str, OAuthProviderSettings] = field(default_factory=dict)
+    oauth_state_seconds: float = 600.0
     serve_frontend: bool = True
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -204,6 +209,11 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
                                    if k in SecuritySettings.__dataclass_fields__})
     functions = raw.get("functions")
     _check_custom_function(providers.get("custom-function", {}))
+    try:
+        oauth = oauth_providers(raw, providers, path.parent)
+        oauth_state = state_seconds(raw)
+    except OAuthConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     return Settings(
         app_id=app_id,
         data_dir=ddir,
@@ -221,6 +231,8 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         custom_user_data=_section(raw, "custom_user_data"),
         function_time_limit=_time_limit(raw),
         custom_token=custom_token_settings(providers.get("custom-token", {}), path.parent),
+        oauth=oauth,
+        oauth_state_seconds=oauth_state,
         raw=raw,
     )
 

@@ -7,6 +7,7 @@ Each test gets its own data dir, so its SQLite file, signing key and outbox are 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import socket
 import threading
@@ -61,11 +62,21 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def start_server(settings: Settings) -> LiveServer:
-    """Start uvicorn on an ephemeral loopback port and wait until it accepts requests."""
+def bind_loopback() -> socket.socket:
+    """A socket bound to a free loopback port, for a server whose URL must be known first."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def start_server(settings: Settings, sock: socket.socket | None = None) -> LiveServer:
+    """Start uvicorn on an ephemeral loopback port (or ``sock``) and wait until it accepts
+    requests."""
+    sock = sock or bind_loopback()
     port = sock.getsockname()[1]
+    if not settings.link_base_url:
+        # As serve.py does: email links point at the address the server listens on.
+        settings = dataclasses.replace(settings, link_base_url=f"http://127.0.0.1:{port}")
     config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on",
                             access_log=False)
     server = uvicorn.Server(config)

@@ -2,8 +2,10 @@
 
 The payload keys are realm-web's (protocol section 3.1): email/password logs in with
 ``username``, an API key with ``key``, a custom JWT with ``token``, a custom function with the
-caller's own object. The body sent is ``payload`` plus ``options.device`` (section 3.2).
-Standard library only.
+caller's own object, Google and Apple ID tokens with ``id_token``, codes with ``authCode`` and a
+Facebook access token with ``accessToken``. The body sent is ``payload`` plus ``options.device``
+(section 3.2). Social credentials with a ``redirect_url`` send no body at all: they start the
+browser redirect flow of section 3.5 (``app.sdk.oauth``). Standard library only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ class Credentials:
     payload: dict[str, Any] = field(default_factory=dict)
     #: Anonymous credentials only: return the logged-in anonymous user instead of a new one.
     reuse: bool = False
+    #: Social credentials only: the app page the provider's redirect flow returns to.
+    redirect_url: str | None = None
+
+    @property
+    def redirects(self) -> bool:
+        """Whether logging in with these credentials takes the browser redirect flow."""
+        return self.redirect_url is not None
 
     @property
     def provider_name(self) -> str:
@@ -72,6 +81,62 @@ class Credentials:
             # name would be overwritten without a trace.
             raise ValueError("The function credentials payload must not have a key 'options'.")
         return cls(routes.CUSTOM_FUNCTION, dict(payload))
+
+
+    @classmethod
+    def google(cls, *, id_token: str | None = None, auth_code: str | None = None,
+               redirect_url: str | None = None) -> Credentials:
+        """Google: an ID token, an authorization code, or the redirect flow to ``redirect_url``.
+
+        ```python
+        user = await app.log_in(Credentials.google(id_token=token_from_google_identity))
+        user = await app.log_in(Credentials.google(redirect_url="https://app.example/"))
+        ```
+        """
+        return _social(routes.OAUTH2_GOOGLE, id_token=id_token, auth_code=auth_code,
+                       redirect_url=redirect_url)
+
+    @classmethod
+    def apple(cls, *, id_token: str | None = None,
+              redirect_url: str | None = None) -> Credentials:
+        """Sign in with Apple: an ID token, or the redirect flow to ``redirect_url``."""
+        return _social(routes.OAUTH2_APPLE, id_token=id_token, redirect_url=redirect_url)
+
+    @classmethod
+    def facebook(cls, *, access_token: str | None = None,
+                 redirect_url: str | None = None) -> Credentials:
+        """Facebook: a user access token, or the redirect flow to ``redirect_url``."""
+        return _social(routes.OAUTH2_FACEBOOK, access_token=access_token,
+                       redirect_url=redirect_url)
+
+    @classmethod
+    def oidc(cls, name: str = routes.OIDC, *, id_token: str | None = None,
+             auth_code: str | None = None, redirect_url: str | None = None) -> Credentials:
+        """A generic OpenID Connect provider of the server, ``oidc`` or ``oidc-<name>``."""
+        _require_str(name=name)
+        if name != routes.OIDC and not (name.startswith(routes.OIDC + "-") and len(name) > 5):
+            raise ValueError(f"An OpenID Connect provider is named 'oidc' or 'oidc-…', not {name!r}.")
+        return _social(name, id_token=id_token, auth_code=auth_code, redirect_url=redirect_url)
+
+
+# The wire names of the social credential kinds (protocol 3.1: note the mixed case).
+_SOCIAL_FIELDS = {"id_token": "id_token", "auth_code": "authCode", "access_token": "accessToken"}
+
+
+def _social(provider: str, **given: str | None) -> Credentials:
+    chosen = {key: value for key, value in given.items() if value is not None}
+    if len(chosen) != 1:
+        names = " | ".join(given)
+        raise ValueError(f"{provider} credentials take exactly one of {names}.")
+    (key, value), = chosen.items()
+    _require_str(**{key: value})
+    if not value:
+        raise ValueError(f"The {key} must not be empty.")
+    if key == "redirect_url":
+        if "://" not in value or "#" in value:
+            raise ValueError("The redirect_url must be an absolute URL without a fragment.")
+        return Credentials(provider, {}, redirect_url=value)
+    return Credentials(provider, {_SOCIAL_FIELDS[key]: value})
 
 
 def _require_str(**values: object) -> None:

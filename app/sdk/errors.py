@@ -57,6 +57,8 @@ class ErrorCode(str, Enum):  # noqa: UP042 (str(), format() of members stay as b
     FUNCTION_TIME_LIMIT = "ExecutionTimeLimitExceeded"
     # Client-only: the request never got a response.
     NETWORK_ERROR = "NetworkError"
+    # Client-only: the window of a redirect login closed (or never opened) before a result.
+    WINDOW_CLOSED = "WindowClosed"
     # Client-only: the server answered with a code this SDK does not know.
     UNKNOWN = "Unknown"
 
@@ -173,6 +175,15 @@ class AppError(Exception):
             url=url,
             error=reason,
         )
+
+
+    @classmethod
+    def redirect(cls, error: str, wire_code: str | None = None) -> AppError:
+        """The error of a redirect login: the server's ``_baas_error`` (with its code, when it
+        sent one), or what went wrong on the client, such as a closed window."""
+        code = ErrorCode.parse(wire_code) if wire_code else ErrorCode.AUTH_ERROR
+        return cls(f"Redirect login failed: {error}", code=code, error=error,
+                   wire_code=wire_code or code.value)
 
 
 def _redact(url: str) -> str:

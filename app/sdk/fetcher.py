@@ -99,29 +99,48 @@ class Fetcher:
 
         ``parse`` raises ``ValueError`` for an unusable body; that becomes an ``AppError``.
         """
+        request, response = await self._exchange(method, path, body, token_type, user)
+        return self._interpret(request, response, parse)
+
+    async def fetch_response(
+        self,
+        method: str,
+        path: str,
+        *,
+        token_type: TokenType = "none",
+        user: SessionHolder | None = None,
+    ) -> Response:
+        """Like ``fetch``, but return the whole 2xx ``Response`` (for its headers)."""
+        request, response = await self._exchange(method, path, None, token_type, user)
+        if not response.ok:
+            raise AppError.from_response(request, response)
+        return response
+
+    async def _exchange(self, method: str, path: str, body: object, token_type: TokenType,
+                        user: SessionHolder | None) -> tuple[Request, Response]:
         if token_type == "none":
             request = await self._build(method, path, body, None)
-            return self._interpret(request, await self._send(request), parse)
+            return request, await self._send(request)
         if user is None:
             raise ValueError(f"A request with the {token_type} token needs a user.")
         if token_type == "refresh":
-            return await self._fetch_with_refresh(method, path, body, user, parse)
-        return await self._fetch_with_access(method, path, body, user, parse)
+            return await self._exchange_with_refresh(method, path, body, user)
+        return await self._exchange_with_access(method, path, body, user)
 
-    async def _fetch_with_refresh(
-        self, method: str, path: str, body: object, user: SessionHolder, parse: Callable[[Any], T]
-    ) -> T:
+    async def _exchange_with_refresh(
+        self, method: str, path: str, body: object, user: SessionHolder
+    ) -> tuple[Request, Response]:
         request = await self._build(method, path, body, _logged_in(user).refresh_token)
         response = await self._send(request)
         if response.status == 401:
             error = AppError.from_response(request, response)
             user._end_session()
             raise error
-        return self._interpret(request, response, parse)
+        return request, response
 
-    async def _fetch_with_access(
-        self, method: str, path: str, body: object, user: SessionHolder, parse: Callable[[Any], T]
-    ) -> T:
+    async def _exchange_with_access(
+        self, method: str, path: str, body: object, user: SessionHolder
+    ) -> tuple[Request, Response]:
         token = await self._usable_access_token(user)
         request = await self._build(method, path, body, token)
         response = await self._send(request)
@@ -133,7 +152,7 @@ class Fetcher:
                 await self.refresh_access_token(user)
             request = await self._build(method, path, body, _logged_in(user).access_token)
             response = await self._send(request)
-        return self._interpret(request, response, parse)
+        return request, response
 
     async def _usable_access_token(self, user: SessionHolder) -> str:
         token = _logged_in(user).access_token

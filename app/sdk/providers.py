@@ -1,7 +1,9 @@
-"""Providers: the email/password provider's account actions and a user's API keys.
+"""Providers: the list of the server's providers, the email/password provider's account
+actions, and a user's API keys.
 
-Email/password actions need no token (protocol section 8); API key calls use the user's
-*refresh* token (section 9). Both go through the app's fetcher. Standard library only.
+The provider list (``GET …/auth/providers``, Latchkey's own route) and email/password actions
+need no token (protocol section 8); API key calls use the user's *refresh* token (section 9).
+All go through the app's fetcher. Standard library only.
 """
 
 from __future__ import annotations
@@ -69,6 +71,36 @@ class EmailPasswordAuth:
         """Run the app's reset function with the new password and extra ``args``."""
         body = {"email": email, "password": password, "arguments": list(args)}
         await self._post(routes.USERPASS_RESET_CALL, body)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthProviderInfo:
+    """One provider the server has enabled: its name (used in login paths), type, and for
+    social providers the name to show on a "Sign in with …" button."""
+
+    name: str
+    type: str
+    display_name: str | None = None
+
+    @property
+    def is_social(self) -> bool:
+        """Whether it logs in through another site (Google, Apple, Facebook, OpenID Connect)."""
+        return self.type in routes.SOCIAL_TYPES
+
+
+def parse_provider_list(body: Any) -> list[AuthProviderInfo]:
+    """Validate the ``GET …/auth/providers`` answer."""
+    if not isinstance(body, list):
+        raise ValueError("Expected an array of providers.")
+    out = []
+    for item in body:
+        name = item.get("name") if isinstance(item, dict) else None
+        kind = item.get("type") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not isinstance(kind, str):
+            raise ValueError("Expected 'name' and 'type' strings in each provider.")
+        shown = item.get("display_name")
+        out.append(AuthProviderInfo(name, kind, shown if isinstance(shown, str) else None))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

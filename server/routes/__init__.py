@@ -7,8 +7,10 @@ from starlette.routing import BaseRoute
 # Importing a provider module registers its providers with ``services.providers.PROVIDERS``.
 from ..services import api_keys as _api_key_provider  # noqa: F401
 from ..services import custom_auth as _custom_providers  # noqa: F401
-from . import api_keys, auth, functions, location, session
+from ..services import social as _social_providers  # noqa: F401
+from . import api_keys, auth, functions, location, oauth, session
 
 ROUTES: list[BaseRoute] = [
-    *location.ROUTES, *auth.ROUTES, *session.ROUTES, *api_keys.ROUTES, *functions.ROUTES,
+    *location.ROUTES, *auth.ROUTES, *oauth.ROUTES, *session.ROUTES, *api_keys.ROUTES,
+    *functions.ROUTES,
 ]

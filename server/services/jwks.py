@@ -74,7 +74,8 @@ class JwksCache:
             try:
                 self._keys = await self._fetch()
             except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
-                log.warning("custom-token: fetching %s failed: %s", self.url, type(exc).__name__)
+                log.warning("fetching signing keys from %s failed: %s", self.url,
+                            type(exc).__name__)
                 if self._fetched_at is None:
                     return
             self._fetched_at = time.monotonic()

@@ -33,6 +33,10 @@ class Proof:
 
 ProviderFn = Callable[[Services, dict[str, Any], str], Awaitable[Proof]]
 PROVIDERS: dict[str, ProviderFn] = {}
+#: Providers whose names share a prefix (``oidc-keycloak``, ``oidc-entra``): the factory makes
+#: the provider function for one name.
+ProviderFactory = Callable[[str], ProviderFn]
+FAMILIES: dict[str, ProviderFactory] = {}
 
 
 def provider(name: str) -> Callable[[ProviderFn], ProviderFn]:
@@ -42,6 +46,24 @@ def provider(name: str) -> Callable[[ProviderFn], ProviderFn]:
         return fn
 
     return register
+
+
+def provider_family(prefix: str) -> Callable[[ProviderFactory], ProviderFactory]:
+    """Register a factory for every provider name that starts with ``prefix``."""
+    def register(factory: ProviderFactory) -> ProviderFactory:
+        FAMILIES[prefix] = factory
+        return factory
+
+    return register
+
+
+def find(provider_name: str) -> ProviderFn | None:
+    """The provider function for a name, registered directly or through its family."""
+    fn = PROVIDERS.get(provider_name)
+    if fn is None:
+        prefix = next((p for p in FAMILIES if provider_name.startswith(p)), None)
+        fn = FAMILIES[prefix](provider_name) if prefix is not None else None
+    return fn
 
 
 def unauthorized() -> ApiError:
@@ -61,11 +83,27 @@ def string_field(payload: dict[str, Any], name: str) -> str:
 async def prove(services: Services, provider_name: str, payload: dict[str, Any],
                 address: str) -> Proof:
     """The proof for a login body, after checking the provider is enabled."""
-    fn = PROVIDERS.get(provider_name)
+    fn = find(provider_name)
     if fn is None or not services.settings.provider_enabled(provider_name):
         raise ApiError(ErrorCode.AUTH_PROVIDER_NOT_FOUND, 404,
                        f"authentication via '{provider_name}' is unsupported")
     return await fn(services, payload, address)
+
+
+def enabled(services: Services) -> list[dict[str, str]]:
+    """The enabled providers a client can log in with: ``{name, type, display_name?}``."""
+    from ..oauth_settings import social_kind
+
+    out = []
+    for name, cfg in services.settings.providers.items():
+        if not cfg.get("enabled", False) or find(name) is None:
+            continue
+        item = {"name": name, "type": social_kind(name) or name}
+        social = services.settings.oauth.get(name)
+        if social is not None:
+            item["display_name"] = social.display_name
+        out.append(item)
+    return out
 
 
 @provider(routes.ANON_USER)

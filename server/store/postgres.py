@@ -55,7 +55,7 @@ Cursor = AsyncCursor[DictRow]
 
 # Any fixed 64-bit number works; this one spells "latchkey" in ASCII so it is easy to spot in
 # pg_locks.
-SCHEMA_LOCK = 0x6C6174636B6B6579
+SCHEMA_LOCK = 0x6C617463686B6579
 RETRIES = 3
 
 _USER = """

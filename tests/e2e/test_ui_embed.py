@@ -82,6 +82,7 @@ def ready(page: Page) -> None:
 def test_widget_and_js_api_on_another_origin(page: Page, server_factory, host: HostPage):
     live = server_factory({"cors": {"allowed_origins": [host.origin]}})
     host.serve(live.base_url)
+    page.set_viewport_size({"width": 560, "height": 420})
     watch(page)
     page.goto(host.origin + "/")
     ready(page)
@@ -90,9 +91,9 @@ def test_widget_and_js_api_on_another_origin(page: Page, server_factory, host: H
     widget = page.locator("#login")
     widget.get_by_label("Email").fill("shopper@example.com")
     widget.get_by_label("Password").fill(PASSWORD)
+    shot(page, "11-embedded-widget")
     widget.get_by_role("button", name="Create account").click()
     expect(widget.locator(".lk-who")).to_have_text("Signed in as shopper@example.com")
-    shot(page, "11-embedded-widget")
 
     # The JS API over the same SDK state.
     user = page.evaluate("() => Latchkey.currentUser()")

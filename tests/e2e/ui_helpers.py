@@ -116,8 +116,8 @@ def emailed_link(live: LiveServer, to: str, page_name: str, timeout: float = 10)
         for mail in reversed(live.outbox()):
             if mail["to"] != to:
                 continue
-            # With no public_url configured the server writes links without scheme and host.
-            match = re.search(rf"(?:https?://[^/\s]+)?/{re.escape(page_name)}\?\S+", mail["body"])
+            # An absolute link: mail clients cannot open a bare path.
+            match = re.search(rf"https?://[^/\s]+/{re.escape(page_name)}\?\S+", mail["body"])
             if match:
                 url = urlsplit(match.group(0))
                 return f"{url.path}?{url.query}"

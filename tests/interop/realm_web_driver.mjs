@@ -238,6 +238,45 @@ async function registerAndLogIn(app, params = {}) {
 // Scenarios
 
 const scenarios = {
+  async register_only(config) {
+    const app = makeApp(config);
+    step("register");
+    await app.emailPasswordAuth.registerUser({ email: config.email, password: config.password });
+    step("login while pending");
+    const pending = await outcome(
+      app.logIn(Realm.Credentials.emailPassword(config.email, config.password)));
+    return { pendingLogin: pending };
+  },
+
+  async confirm_and_log_in(config) {
+    const app = makeApp(config);
+    step("confirm");
+    await app.emailPasswordAuth.confirmUser({ token: config.token, tokenId: config.tokenId });
+    step("confirm again");
+    const again = await outcome(
+      app.emailPasswordAuth.confirmUser({ token: config.token, tokenId: config.tokenId }));
+    step("login");
+    const user = await app.logIn(Realm.Credentials.emailPassword(config.email, config.password));
+    return { userId: user.id, email: user.profile.email, confirmAgain: again };
+  },
+
+  async send_reset(config) {
+    const app = makeApp(config);
+    step("send reset email");
+    await app.emailPasswordAuth.sendResetPasswordEmail({ email: config.email });
+    return {};
+  },
+
+  async reset_and_log_in(config) {
+    const app = makeApp(config);
+    step("reset password");
+    await app.emailPasswordAuth.resetPassword({
+      token: config.token, tokenId: config.tokenId, password: config.password });
+    step("login with the new password");
+    const user = await app.logIn(Realm.Credentials.emailPassword(config.email, config.password));
+    return { userId: user.id };
+  },
+
   async anonymous(config) {
     const app = makeApp(config);
     step("initial state");

@@ -526,3 +526,33 @@ def test_refresh_custom_data_email_password(live_server: Any) -> None:
     result = run_driver(live_server, "refresh_custom_data", credentials=credentials)
     assert isinstance(result["refreshed"], dict)
     assert result["refreshed"] == result["after"]
+
+
+# --------------------------------------------------------------------------------------------
+# Email confirmation and password reset through the links the mailer sent
+
+
+def _link_params(live: Any, kind: str) -> dict[str, str]:
+    from urllib.parse import parse_qs, urlsplit
+
+    mails = [m for m in live.outbox() if f"/{kind}.html" in m["body"]]
+    assert mails, f"no {kind} mail in the outbox"
+    url = next(word for word in mails[-1]["body"].split() if word.startswith("http"))
+    query = parse_qs(urlsplit(url).query)
+    return {"token": query["token"][0], "tokenId": query["tokenId"][0]}
+
+
+def test_email_confirmation_and_reset_links(server_factory: Any) -> None:
+    live = server_factory({"providers": {"local-userpass": {"confirmation": "email"}}})
+    email, password = "confirm-me@example.com", "first-password"
+    pending = run_driver(live, "register_only", email=email, password=password)["pendingLogin"]
+    assert pending["ok"] is False and pending["statusCode"] == 401
+    confirmed = run_driver(live, "confirm_and_log_in", email=email, password=password,
+                           **_link_params(live, "confirm"))
+    assert confirmed["email"] == email
+    assert confirmed["confirmAgain"]["ok"] is False
+    assert confirmed["confirmAgain"]["error"] == "token already used"
+    run_driver(live, "send_reset", email=email)
+    reset = run_driver(live, "reset_and_log_in", email=email, password="second-password",
+                       **_link_params(live, "reset"))
+    assert reset["userId"] == confirmed["userId"]
