@@ -2,31 +2,30 @@
 
     python serve.py [--host 127.0.0.1] [--port 8000] [--data-dir ./data] [--config FILE]
                     [--database sqlite:PATH | postgresql://USER@HOST/DB]
+                    [--workers N] [--forwarded-allow-ips IPS] [--public-url URL]
     python serve.py users list | show ID | disable ID | enable ID | delete ID
     python serve.py custom-data get ID | set ID '{"plan": "pro"}' | delete ID
     python serve.py server-keys create NAME | list | delete ID
+    python serve.py migrate-store --from sqlite:PATH --to postgresql://USER@HOST/DB [--force]
+
+--workers N runs N server processes on the one address (uvicorn's workers). They share the
+store: PostgreSQL, or the SQLite file (WAL mode is safe for processes on one machine; writes
+take turns). --forwarded-allow-ips trusts X-Forwarded-For/-Proto from those proxy addresses
+(e.g. 127.0.0.1 for nginx on the same machine), so rate limits see each client's own address.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from pathlib import Path
 
+from server.asgi import DropQueryStrings, keep_query_strings_out_of_logs
 from server.settings import ConfigError, Settings
 
-
-class DropQueryStrings(logging.Filter):
-    """Keeps query strings out of the access log: confirmation and reset links carry
-    single-use tokens there, and a log is no place for them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
-        return True
+__all__ = ["DropQueryStrings", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="sqlite:PATH or postgresql://USER@HOST/DB (or $DATABASE_URL); "
                              "default sqlite:<data dir>/latchkey.sqlite3")
     parser.add_argument("--public-url", default="", help="URL in emails and location answers")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes on this address (default 1)")
+    parser.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                        help="comma-separated proxy addresses (or networks, or *) whose "
+                             "X-Forwarded-For/-Proto headers are trusted; off by default")
     sub = parser.add_subparsers(dest="command")
     users = sub.add_parser("users", help="list, show, disable, enable or delete users")
     users.add_argument("action", choices=["list", "show", "disable", "enable", "delete"])
@@ -51,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("server-keys", help="create, list or delete server API keys")
     keys.add_argument("action", choices=["create", "list", "delete"])
     keys.add_argument("arg", nargs="?", metavar="NAME|ID")
+    move = sub.add_parser("migrate-store", help="copy a SQLite store into PostgreSQL")
+    move.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH")
+    move.add_argument("--to", dest="target", required=True, metavar="postgresql://...")
+    move.add_argument("--force", action="store_true",
+                      help="replace the contents of a target that holds data")
+    move.add_argument("--signing-key", type=Path, default=None, metavar="FILE",
+                      help="the SQLite store's signing key (default: signing-key beside it)")
     return parser
 
 
@@ -78,6 +89,8 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "migrate-store":
+        return _migrate_store(args)
     try:
         settings = Settings.load(args.config, args.data_dir, database_url=args.database,
                                  public_url=args.public_url)
@@ -86,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command:
         return asyncio.run(_admin(settings, args))
+    if args.workers < 1:
+        print("serve.py: --workers must be 1 or more.", file=sys.stderr)
+        return 2
+    return _serve(settings, args)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import dataclasses
 
     import uvicorn
@@ -94,11 +114,87 @@ def main(argv: list[str] | None = None) -> int:
 
     url = f"http://{args.host}:{args.port}"
     settings = dataclasses.replace(settings, link_base_url=url)
-    logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
-    print(f"Latchkey is serving app '{settings.app_id}' at {url}/ (data in {settings.data_dir})",
-          flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                proxy_headers=False)
+    # Open the store once before serving: a wrong database URL is one clear line here, not a
+    # traceback per worker; and the schema and signing key exist before the workers race.
+    problem = asyncio.run(_check_store(settings))
+    if problem:
+        print(f"serve.py: cannot open the store {settings.database_url.split('@')[-1]}: "
+              f"{problem}", file=sys.stderr)
+        return 2
+    keep_query_strings_out_of_logs()
+    workers = f" in {args.workers} processes" if args.workers > 1 else ""
+    print(f"Latchkey is serving app '{settings.app_id}' at {url}/{workers} "
+          f"(data in {settings.data_dir}, store {_store_kind(settings)})", flush=True)
+    proxy = {"proxy_headers": args.forwarded_allow_ips is not None,
+             "forwarded_allow_ips": args.forwarded_allow_ips}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
+                    **proxy)
+        return 0
+    # Worker processes import the app by name (server.asgi), so they get the settings through
+    # the environment, which they inherit.
+    os.environ.update({
+        "LATCHKEY_CONFIG": str(settings.config_path.resolve()),
+        "LATCHKEY_DATA_DIR": str(settings.data_dir.resolve()),
+        "DATABASE_URL": settings.database_url,
+        "LATCHKEY_PUBLIC_URL": settings.public_url,
+        "LATCHKEY_LINK_BASE_URL": url,
+    })
+    uvicorn.run("server.asgi:from_environment", factory=True, workers=args.workers,
+                host=args.host, port=args.port, log_level="info", **proxy)
+    return 0
+
+
+def _store_kind(settings: Settings) -> str:
+    return "PostgreSQL" if settings.database_url.startswith("postgres") else "SQLite"
+
+
+async def _check_store(settings: Settings) -> str:
+    from server import build_services
+
+    try:
+        services = await build_services(settings)
+    except Exception as exc:  # Whatever the driver raises, the operator needs its message.
+        return str(exc).strip() or type(exc).__name__
+    await services.store.close()
+    return ""
+
+
+def _migrate_store(args: argparse.Namespace) -> int:
+    source, target = str(args.source), str(args.target)
+    if not source.startswith("sqlite:") or not target.startswith(("postgresql://",
+                                                                  "postgres://")):
+        print("serve.py: migrate-store copies --from sqlite:PATH --to postgresql://...",
+              file=sys.stderr)
+        return 2
+    try:
+        import psycopg
+
+        from server.store.migrate import MigrateError, describe_url, migrate_store
+    except ImportError:
+        print("serve.py: migrate-store needs psycopg: pip install -e '.[server,postgres]'",
+              file=sys.stderr)
+        return 2
+    path = Path(source.removeprefix("sqlite:").removeprefix("//"))
+    key_file = args.signing_key or path.parent / "signing-key"
+    try:
+        counts = asyncio.run(migrate_store(path, target, force=args.force,
+                                           signing_key_file=key_file))
+    except MigrateError as exc:
+        print(f"serve.py: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, psycopg.Error) as exc:  # No server, refused, bad login, lost connection.
+        print(f"serve.py: cannot copy into {describe_url(target)}: {exc}", file=sys.stderr)
+        return 1
+    print(f"Copied {path} into {describe_url(target)} in one transaction:")
+    for name, count in counts.items():
+        if name != "signing_key":
+            print(f"  {name:<18} {count:>8}")
+    if counts["signing_key"]:
+        print(f"  signing key from {key_file}: existing tokens stay valid")
+    else:
+        print(f"  no signing key at {key_file}: existing sessions end, users log in again "
+              "(give the key file with --signing-key)")
     return 0
 
 

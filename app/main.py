@@ -22,20 +22,28 @@ from typing import Any
 from pyodide.ffi import create_proxy
 from pyscript import document, when, window
 
-from app import ui
-from app.actions import (
-    STORAGE_PREFIX,
-    Invalid,
-    confirmation_pending,
-    current_user,
-    email_field,
-    new_password,
-    on_submit,
-    page,
-    start_page,
-)
-from app.links import start_confirm, start_reset
-from app.sdk import AppError, Credentials, ErrorCode, User
+try:
+    from app import ui
+    from app.actions import (
+        STORAGE_PREFIX,
+        Invalid,
+        confirmation_pending,
+        current_user,
+        email_field,
+        new_password,
+        on_submit,
+        page,
+        start_page,
+    )
+    from app.links import start_confirm, start_reset
+    from app.sdk import AppError, Credentials, ErrorCode, User
+except Exception:
+    # Without these modules nothing else can show the failure; say it here rather than leave
+    # the page "starting" for ever (the traceback goes to the console).
+    document.getElementById("status").textContent = (
+        "This page could not start. Reload it to try again.")
+    document.documentElement.dataset.ready = "failed"
+    raise
 
 logger = logging.getLogger("app.main")
 

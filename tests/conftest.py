@@ -2,6 +2,11 @@
 (``client``) and over loopback (``live_server``, ``server_factory``).
 
 Each test gets its own data dir, so its SQLite file, signing key and outbox are its own.
+
+``LATCHKEY_TEST_STORE=postgres`` runs the same tests on PostgreSQL: ``make_settings`` then gives
+each data dir its own schema of one test database (``tests/postgres_fixture.py``, started once per
+session and stopped at its end), so a server restarted on the same data dir sees its data again,
+as with a SQLite file. Tests that look at the SQLite file itself are marked ``sqlite_only``.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import socket
 import threading
 import time
@@ -23,8 +29,39 @@ from starlette.testclient import TestClient
 
 from server import create_app
 from server.settings import DEFAULT_CONFIG, Settings
+from tests.postgres_fixture import UNAVAILABLE, PostgresServer
 
 APP_ID = "latchkey-demo"
+TEST_STORE = os.environ.get("LATCHKEY_TEST_STORE", "sqlite")
+if TEST_STORE not in ("sqlite", "postgres"):
+    raise RuntimeError(f"LATCHKEY_TEST_STORE must be sqlite or postgres, not {TEST_STORE!r}.")
+
+#: Marks a test that reads or writes the SQLite file, or the data dir's signing key file, itself.
+sqlite_only = pytest.mark.skipif(TEST_STORE != "sqlite",
+                                 reason="looks at the SQLite file; the store is PostgreSQL")
+
+_postgres: list[PostgresServer | None] = []
+_schema_urls: dict[Path, str] = {}
+
+
+def shared_postgres() -> PostgresServer | None:
+    """The session's test PostgreSQL, started on first use; ``None`` when there is none."""
+    if not _postgres:
+        _postgres.append(PostgresServer.start())
+    return _postgres[0]
+
+
+def database_url_for(data_dir: Path) -> str:
+    """The test database of a data dir: its SQLite file, or its PostgreSQL schema."""
+    if TEST_STORE == "sqlite":
+        return f"sqlite:{data_dir / 'test.sqlite3'}"
+    key = data_dir.resolve()
+    if key not in _schema_urls:
+        server = shared_postgres()
+        if server is None:
+            raise RuntimeError(f"LATCHKEY_TEST_STORE=postgres, but {UNAVAILABLE}")
+        _schema_urls[key] = server.fresh_url()
+    return _schema_urls[key]
 
 
 def make_settings(data_dir: Path, overrides: dict[str, Any] | None = None,
@@ -32,8 +69,24 @@ def make_settings(data_dir: Path, overrides: dict[str, Any] | None = None,
     """Settings for the demo config on a temp data dir, with TOML-shaped overrides."""
     quiet = {"mail": {"console": False}}
     merged = {**quiet, **(overrides or {})}
-    return Settings.load(config, data_dir, database_url=f"sqlite:{data_dir / 'test.sqlite3'}",
+    return Settings.load(config, data_dir, database_url=database_url_for(data_dir),
                          overrides=merged)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> PostgresServer:
+    """The session's test PostgreSQL; skips the test when there is none."""
+    server = shared_postgres()
+    if server is None:
+        pytest.skip(UNAVAILABLE)
+    return server
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the test PostgreSQL (and remove its private cluster) if the session started one."""
+    server = _postgres.pop() if _postgres else None
+    if server is not None:
+        server.stop()
 
 
 @dataclass

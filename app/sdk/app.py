@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 
-from . import routes
-from .credentials import Credentials, login_body
+from . import oauth, routes
+from .credentials import Credentials, device_info, login_body
+from .errors import AppError
 from .events import Emitter, EventType, Listener
 from .fetcher import Fetcher
 from .http import Transport
-from .providers import EmailPasswordAuth
+from .oauth import WindowOpener
+from .providers import AuthProviderInfo, EmailPasswordAuth, parse_provider_list
 from .storage import AppStorage, MemoryStorage, Storage
 from .tokens import AuthResponse
 from .user import User, UserState
@@ -47,12 +49,16 @@ class App:
         base_url: str,
         transport: Transport,
         storage: Storage | None = None,
+        window_opener: WindowOpener | None = None,
     ) -> None:
         if not isinstance(app_id, str) or not app_id:
             raise ValueError("An App needs a non-empty app id.")
         self._id = app_id
         self._fetcher = Fetcher(app_id, base_url, transport)
-        self._storage = AppStorage(storage if storage is not None else MemoryStorage(), app_id)
+        # OAuth redirect results live outside the app's keys, where realm-web keeps them.
+        self._raw_storage = storage if storage is not None else MemoryStorage()
+        self._storage = AppStorage(self._raw_storage, app_id)
+        self._window_opener = window_opener
         self._listeners = Emitter()
         self._users: list[User] = []
         self._users = self._hydrate()
@@ -96,6 +102,11 @@ class App:
         Anonymous credentials with ``reuse`` (the default) return the logged-in anonymous user
         without any request, if there is one. As in realm-web, a failed profile fetch raises
         even though the user is then logged in already.
+
+        Social credentials with a ``redirect_url`` run the browser redirect flow through the
+        app's ``window_opener``: a popup, whose landing page calls ``handle_auth_redirect()``;
+        or, with an opener that replaces the page, a full-page redirect, after which this
+        call never returns and ``complete_redirect_log_in`` finishes the login.
         """
         if not isinstance(credentials, Credentials):
             raise TypeError("log_in expects Credentials, e.g. Credentials.anonymous().")
@@ -103,14 +114,54 @@ class App:
         if reusable is not None:
             self.switch_user(reusable)
             return reusable
+        if credentials.redirects:
+            auth = await oauth.redirect_auth(self._fetcher, self._raw_storage,
+                                             self._window_opener, credentials,
+                                             device_info(self._device_id()))
+            return await self._logged_in(auth, credentials.provider_type)
         auth = await self._fetcher.fetch(
             "POST",
             routes.login(self._id, credentials.provider_name),
             body=login_body(credentials, self._device_id()),
             parse=AuthResponse.from_json,
         )
+        return await self._logged_in(auth, credentials.provider_type)
+
+    async def complete_redirect_log_in(self) -> User | None:
+        """Finish a full-page redirect login (or link) once the app's page has loaded again.
+
+        Call it after ``handle_auth_redirect()`` on the page the provider returned to. Returns
+        the user who logged in (or was linked), or ``None`` when no such flow has finished.
+        A flow that failed raises its ``AppError``.
+
+        ```python
+        handle_auth_redirect()
+        user = await app.complete_redirect_log_in()
+        ```
+        """
+        for info, outcome in oauth.finished_page_flows(self._raw_storage, self._id):
+            if isinstance(outcome, AppError):
+                raise outcome
+            if not info.get("link"):
+                return await self._logged_in(outcome, str(info.get("provider")))
+            linking = self._find(str(info["link"]))
+            if linking is None or outcome.user_id != linking.id:
+                raise AppError.redirect(f"The link result is for user {outcome.user_id}, "
+                                        "who is not logged in here.")
+            linking._set_access_token(outcome.access_token)
+            await linking.refresh_profile()
+            return linking
+        return None
+
+    async def fetch_auth_providers(self) -> list[AuthProviderInfo]:
+        """The providers the server has enabled, e.g. to show a "Sign in with …" button for
+        each social one (``info.is_social``)."""
+        return await self._fetcher.fetch("GET", routes.providers(self._id),
+                                         parse=parse_provider_list)
+
+    async def _logged_in(self, auth: AuthResponse, provider_type: str) -> User:
         self._storage.set_device_id(auth.device_id)
-        user = self._adopt(auth, credentials.provider_type)
+        user = self._adopt(auth, provider_type)
         await user.refresh_profile()
         return user
 

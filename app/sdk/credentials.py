@@ -115,7 +115,7 @@ class Credentials:
         """A generic OpenID Connect provider of the server, ``oidc`` or ``oidc-<name>``."""
         _require_str(name=name)
         if name != routes.OIDC and not (name.startswith(routes.OIDC + "-") and len(name) > 5):
-            raise ValueError(f"An OpenID Connect provider is named 'oidc' or 'oidc-…', not {name!r}.")
+            raise ValueError(f"An OpenID Connect provider is named 'oidc' or 'oidc-…': {name!r}.")
         return _social(name, id_token=id_token, auth_code=auth_code, redirect_url=redirect_url)
 
 

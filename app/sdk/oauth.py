@@ -37,7 +37,9 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote
 
 from . import routes
+from .credentials import Credentials
 from .errors import AppError, ErrorCode
+from .fetcher import Fetcher, SessionHolder
 from .storage import Storage
 from .tokens import AuthResponse
 
@@ -256,3 +258,72 @@ def redirect_location(headers: dict[str, str]) -> str:
         if name.lower() == REDIRECT_LOCATION and value:
             return value
     raise AppError.redirect(f"Missing {REDIRECT_LOCATION} header")
+
+
+async def redirect_auth(
+    fetcher: Fetcher,
+    storage: Storage,
+    opener: WindowOpener | None,
+    credentials: Credentials,
+    device: dict[str, Any],
+    link_user: SessionHolder | None = None,
+) -> AuthResponse:
+    """Run a redirect login (or, with ``link_user``, a link) and return its tokens.
+
+    With an opener that replaces the page, this never returns: the page navigates away, and
+    ``App.complete_redirect_log_in`` finishes the login when the app's page loads again.
+    """
+    if opener is None:
+        raise ValueError("A redirect login needs a window opener: "
+                         "App(..., window_opener=PopupOpener()) in the browser.")
+    assert credentials.redirect_url is not None
+    state = new_state()
+    path = login_path(fetcher.app_id, credentials.provider_name, state=state,
+                      redirect_url=credentials.redirect_url, device=encode_device(device),
+                      link=link_user is not None)
+    if link_user is None:
+        url = await fetcher.location_url() + path
+    else:
+        answer = await fetcher.fetch_response("GET", path, token_type="access", user=link_user)
+        url = redirect_location(answer.headers)
+    mode = "page" if opener.replaces_page else "popup"
+    mark_pending(storage, state, app_id=fetcher.app_id, provider=credentials.provider_type,
+                 mode=mode, link=link_user.id if link_user is not None else None)
+    try:
+        window = opener.open(url)
+    except OSError as exc:
+        forget_pending(storage, state)
+        raise AppError.redirect(f"could not open the login window: {exc}",
+                                ErrorCode.WINDOW_CLOSED.value) from exc
+    if window is None:
+        # This page is going away; nothing after this line would ever run.
+        await asyncio.get_running_loop().create_future()
+        raise AssertionError("unreachable")
+    try:
+        result = await wait_for_result(storage, state, window)
+    finally:
+        forget_pending(storage, state)
+    return auth_from_result(result, fetcher.app_id)
+
+
+PageFlow = tuple[dict[str, Any], AuthResponse | AppError]
+
+
+def finished_page_flows(storage: Storage, app_id: str) -> list[PageFlow]:
+    """The full-page flows of ``app_id`` whose result has arrived, each with its tokens or error.
+
+    Each is taken (forgotten) as it is returned.
+    """
+    done: list[PageFlow] = []
+    for state, info in pending(storage).items():
+        if info.get("app_id") != app_id or info.get("mode") != "page":
+            continue
+        result = take_result(storage, state)
+        if result is None:
+            continue
+        forget_pending(storage, state)
+        try:
+            done.append((info, auth_from_result(result, app_id)))
+        except AppError as err:
+            done.append((info, err))
+    return done

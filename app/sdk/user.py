@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from . import ejson, routes
-from .credentials import Credentials, login_body
+from . import ejson, oauth, routes
+from .credentials import Credentials, device_info, login_body
 from .errors import AppError
 from .events import Emitter, EventType, Listener
 from .fetcher import Fetcher
@@ -305,7 +305,19 @@ class User:
             self._end_session()
 
     async def link_credentials(self, credentials: Credentials) -> None:
-        """Add another identity to this user, e.g. email/password to an anonymous user."""
+        """Add another identity to this user, e.g. email/password to an anonymous user.
+
+        Social credentials with a ``redirect_url`` link through the browser redirect flow
+        (see ``App.log_in``).
+        """
+        if credentials.redirects:
+            auth = await oauth.redirect_auth(
+                self._fetcher, self._app._raw_storage, self._app._window_opener, credentials,
+                device_info(self._app._device_id()), link_user=self)
+            self._parse_link_auth(auth)
+            self._set_access_token(auth.access_token)
+            await self.refresh_profile()
+            return
         path = routes.login(self._app.id, credentials.provider_name, link=True)
         body = login_body(credentials, self._app._device_id())
         auth = await self._fetcher.fetch(
@@ -316,7 +328,9 @@ class User:
         await self.refresh_profile()
 
     def _parse_link(self, body: Any) -> AuthResponse:
-        auth = AuthResponse.from_json(body, require_refresh_token=False)
+        return self._parse_link_auth(AuthResponse.from_json(body, require_refresh_token=False))
+
+    def _parse_link_auth(self, auth: AuthResponse) -> AuthResponse:
         if auth.user_id != self._id:
             raise ValueError(f"The link response is for user {auth.user_id}, not {self._id}.")
         return auth

@@ -13,7 +13,7 @@ from ..functions import FunctionRegistry
 from ..settings import Settings
 from ..store.base import Store
 from .mailer import Mailer
-from .ratelimit import SlidingWindow
+from .ratelimit import RateLimit
 from .tokens import TokenSigner
 
 
@@ -26,8 +26,11 @@ class Services:
     signer: TokenSigner
     mailer: Mailer
     functions: FunctionRegistry
-    account_limiter: SlidingWindow
-    address_limiter: SlidingWindow
+    #: Failed email/password logins per account, attempts per client address, and mails per
+    #: email address; counted in the store, so across every process.
+    account_limiter: RateLimit
+    address_limiter: RateLimit
+    mail_limiter: RateLimit
     extras: dict[str, Any] = field(default_factory=dict)
 
 

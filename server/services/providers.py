@@ -112,12 +112,16 @@ async def anonymous(services: Services, payload: dict[str, Any], address: str) -
     return Proof(users.make_identity(services, routes.ANON_USER, users.anonymous_identity_id()))
 
 
-def _throttle(services: Services, email: str, address: str) -> None:
-    account_key = f"userpass:{email}"
-    if services.account_limiter.blocked(account_key) or services.address_limiter.blocked(address):
+async def _throttle(services: Services, email: str, address: str) -> int:
+    """The account's recent failures, after refusing a locked account or a busy address."""
+    failures = await services.account_limiter.count(email)
+    # The address is counted only for attempts that get this far, as before the account check
+    # refused: a locked account does not also use up its caller's address allowance.
+    if failures >= services.account_limiter.limit or \
+            not await services.address_limiter.hit(address):
         raise ApiError(ErrorCode.TOO_MANY_REQUESTS, 429,
                        "too many login attempts; try again later")
-    services.address_limiter.hit(address)
+    return failures
 
 
 @provider(routes.LOCAL_USERPASS)
@@ -125,13 +129,14 @@ async def email_password(services: Services, payload: dict[str, Any], address: s
     """A confirmed email/password account with the right password."""
     email = string_field(payload, "username")
     password = string_field(payload, "password")
-    _throttle(services, email, address)
+    failures = await _throttle(services, email, address)
     account = await services.store.get_userpass(email)
     ok = await passwords.verify_password(account.password_hash if account else None, password)
     if account is None or not ok:
-        services.account_limiter.hit(f"userpass:{email}")
+        await services.account_limiter.hit(email)
         raise unauthorized()
     if not account.confirmed:
         raise ApiError(ErrorCode.AUTH_ERROR, 401, "confirmation required")
-    services.account_limiter.reset(f"userpass:{email}")
+    if failures:
+        await services.account_limiter.reset(email)
     return Proof(users.make_identity(services, routes.LOCAL_USERPASS, account.id, {"email": email}))

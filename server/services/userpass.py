@@ -24,7 +24,6 @@ from . import passwords, users
 from .context import FunctionContext, Services
 from .mailer import Mail
 from .providers import string_field
-from .ratelimit import SlidingWindow
 from .tokens import digest
 
 MAX_EMAIL = 254
@@ -40,7 +39,10 @@ def _enabled(services: Services) -> None:
 
 def _email(payload: dict[str, Any]) -> str:
     email = string_field(payload, "email")
-    if len(email) > MAX_EMAIL or "@" not in email or any(c.isspace() for c in email):
+    # Control and other unprintable characters (NUL, which PostgreSQL text cannot hold, escape
+    # codes, zero-width marks) are never part of a real address; whitespace is refused too.
+    if len(email) > MAX_EMAIL or "@" not in email or not email.isprintable() \
+            or any(c.isspace() for c in email):
         raise bad_request("invalid email address", ErrorCode.INVALID_PARAMETER)
     return email
 
@@ -74,22 +76,16 @@ def _link(services: Services, configured: str, page: str, token: str, token_id: 
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'token': token, 'tokenId': token_id})}"
 
 
-def _throttle_mail(services: Services, email: str) -> None:
+async def _throttle_mail(services: Services, email: str) -> None:
     # confirm/send and reset/send mail any registered address on request; without a limit the
     # server would flood its own users' inboxes for anybody who asks.
-    limiter = services.extras.get("mail_limiter")
-    if not isinstance(limiter, SlidingWindow):
-        security = services.settings.security
-        limiter = SlidingWindow(security.mails_per_address, security.rate_window_seconds)
-        services.extras["mail_limiter"] = limiter
-    if limiter.blocked(email):
+    if not await services.mail_limiter.hit(email):
         raise ApiError(ErrorCode.TOO_MANY_REQUESTS, 429,
                        "too many emails to this address; try again later")
-    limiter.hit(email)
 
 
 async def _mail_confirmation(services: Services, email: str) -> None:
-    _throttle_mail(services, email)
+    await _throttle_mail(services, email)
     token, token_id = await _new_token(services, email, "confirm")
     url = _link(services, services.settings.userpass.confirm_url, "confirm.html", token, token_id)
     body = f"Confirm your email address for {services.settings.app_id}:\n\n{url}\n"
@@ -213,7 +209,7 @@ async def send_reset(services: Services, payload: dict[str, Any]) -> None:
     if services.settings.userpass.reset == "function":
         raise bad_request("please use reset password via function")
     account = await _account(services, email)
-    _throttle_mail(services, account.email)
+    await _throttle_mail(services, account.email)
     token, token_id = await _new_token(services, account.email, "reset")
     url = _link(services, services.settings.userpass.reset_url, "reset.html", token, token_id)
     body = f"Reset your password for {services.settings.app_id}:\n\n{url}\n"

@@ -16,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+#: How often, at most, one store purges rate limit events whose window has passed (seconds).
+RATE_PURGE_SECONDS = 60.0
+
 
 class Conflict(Exception):
     """A write broke a uniqueness rule (email taken, identity already linked, key name used)."""
@@ -168,3 +171,22 @@ class Store(Protocol):
     async def get_document(self, collection: str, key: str) -> dict[str, Any] | None: ...
     async def put_document(self, collection: str, key: str, doc: dict[str, Any]) -> None: ...
     async def delete_document(self, collection: str, key: str) -> bool: ...
+
+    # Rate limits: events per key in a sliding window, shared by every process on the store.
+    # Keys are short printable text (the limiter sends a digest of anything long or odd); times
+    # are Unix seconds. Events older than their window are purged as the store goes, so the rows
+    # stay bounded by the keys limited in the last window times their limits.
+    async def hit_rate(self, key: str, window: float, now: float, limit: int) -> bool:
+        """Record one event for ``key`` at ``now`` unless ``limit`` events of the key fall in
+        the window ``(now - window, now]`` already; whether it was recorded.
+
+        Check and record are one step, so processes hitting one key at once never record more
+        than ``limit`` events between them.
+        """
+        ...
+    async def rate_count(self, key: str, window: float, now: float) -> int:
+        """How many events of ``key`` fall in the window ``(now - window, now]``."""
+        ...
+    async def reset_rate(self, key: str) -> None:
+        """Forget every event of ``key``."""
+        ...

@@ -40,6 +40,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from .. import ejson
 from .base import (
+    RATE_PURGE_SECONDS,
     ApiKey,
     Conflict,
     Identity,
@@ -56,6 +57,9 @@ Cursor = AsyncCursor[DictRow]
 # Any fixed 64-bit number works; this one spells "latchkey" in ASCII so it is easy to spot in
 # pg_locks.
 SCHEMA_LOCK = 0x6C617463686B6579
+# The class of the per-key rate limit locks (two-int advisory locks, a space apart from
+# SCHEMA_LOCK's one-bigint form): "lkrt".
+RATE_LOCK_CLASS = 0x6C6B7274
 RETRIES = 3
 
 _USER = """
@@ -74,6 +78,7 @@ class PostgresStore:
         self.url = url
         self._sizes = (min_size, max_size)
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._next_purge = 0.0
 
     async def open(self) -> None:
         # One plain connection first: a wrong URL or a missing database fails here with
@@ -359,6 +364,45 @@ class PostgresStore:
             return False
         return bool(await self._run(_exec(
             "DELETE FROM documents WHERE collection=%s AND key=%s", (collection, key))))
+
+    # Rate limits.
+    async def hit_rate(self, key: str, window: float, now: float, limit: int) -> bool:
+        purge = now >= self._next_purge
+        if purge:
+            self._next_purge = now + RATE_PURGE_SECONDS
+
+        async def fn(c: Cursor) -> bool:
+            if purge:
+                # SKIP LOCKED: processes purging at once split the rows instead of queueing.
+                await c.execute("DELETE FROM rate_events WHERE ctid IN (SELECT ctid FROM"
+                                " rate_events WHERE expires_at <= %s FOR UPDATE SKIP LOCKED)",
+                                (now,))
+            # Under READ COMMITTED two processes could both count limit - 1 and both insert; a
+            # lock per key (held to commit) makes count-and-insert one step.
+            await c.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                            (RATE_LOCK_CLASS, key))
+            if await _count(c, key, now - window) >= limit:
+                return False
+            await c.execute("INSERT INTO rate_events(key, at, expires_at) VALUES (%s, %s, %s)",
+                            (key, now, now + window))
+            return True
+
+        return await self._run(fn)
+
+    async def rate_count(self, key: str, window: float, now: float) -> int:
+        if _absent(key):
+            return 0
+        return await self._run(lambda c: _count(c, key, now - window))
+
+    async def reset_rate(self, key: str) -> None:
+        if not _absent(key):
+            await self._run(_exec("DELETE FROM rate_events WHERE key=%s", (key,)))
+
+
+async def _count(c: Cursor, key: str, after: float) -> int:
+    await c.execute("SELECT COUNT(*) AS n FROM rate_events WHERE key=%s AND at > %s",
+                    (key, after))
+    return int(_row(await c.fetchone())["n"])
 
 
 async def _create_schema(c: Cursor) -> None:

@@ -1,7 +1,8 @@
 -- Latchkey store schema, version 1. Statements are separated by ';' lines and are idempotent.
 -- One text serves SQLite and PostgreSQL, so only portable types: DOUBLE PRECISION for times
 -- (REAL affinity in SQLite, where PostgreSQL's REAL is only single precision), INTEGER 0/1 for
--- flags, and JSON kept as TEXT.
+-- flags, and JSON kept as TEXT. Tables added later (rate_events) appear on the next open of an
+-- existing database, since every statement is IF NOT EXISTS.
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -66,3 +67,12 @@ CREATE TABLE IF NOT EXISTS documents (
     doc TEXT NOT NULL,
     PRIMARY KEY (collection, key)
 );
+-- Rate limit events (login failures, login attempts, mails), counted across processes. A row
+-- may go once its window has passed (expires_at); the stores purge such rows as they go.
+CREATE TABLE IF NOT EXISTS rate_events (
+    key TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at);
+CREATE INDEX IF NOT EXISTS rate_events_expiry ON rate_events(expires_at);

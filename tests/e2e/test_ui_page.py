@@ -156,3 +156,14 @@ def test_shell_before_python_returning_user_and_keyboard_only(page: Page, live_s
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
     expect(page.locator("#accounts-title")).to_be_focused()
     assert violations(page) == []
+
+
+@pytest.mark.browser
+def test_a_page_that_cannot_start_says_so(page: Page, live_server):
+    page.route("**/app/sdk/user.py", lambda route: route.fulfill(body="raise ImportError('x')"))
+    page.goto(live_server.base_url)
+    page.wait_for_function("() => document.documentElement.dataset.ready === 'failed'",
+                           timeout=30_000)
+    expect(page.locator("#status")).to_have_text(
+        "This page could not start. Reload it to try again.")
+    expect(page.locator("#login-email")).to_be_disabled()

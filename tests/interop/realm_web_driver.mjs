@@ -578,6 +578,28 @@ const scenarios = {
     return observed;
   },
 
+  // Social login with an ID token from an OpenID Connect provider the server is configured for as
+  // Google (`Credentials.google({ idToken })` sends it as `id_token`), then linking one to a guest.
+  async google_id_token(config) {
+    const app = makeApp(config);
+    step("google login");
+    const user = await app.logIn(Realm.Credentials.google({ idToken: config.idToken }));
+    const observed = { user: userSummary(user) };
+    step("second google login");
+    observed.secondId = (await app.logIn(Realm.Credentials.google({ idToken: config.idToken }))).id;
+    for (const [label, token] of Object.entries(config.badTokens ?? {})) {
+      step(`google login with bad token ${label}`);
+      observed[`bad_${label}`] = await outcome(app.logIn(Realm.Credentials.google({ idToken: token })));
+    }
+    if (config.linkIdToken) {
+      step("link google to an anonymous user");
+      const guest = await app.logIn(Realm.Credentials.anonymous(false));
+      await guest.linkCredentials(Realm.Credentials.google({ idToken: config.linkIdToken }));
+      observed.linked = userSummary(guest);
+    }
+    return observed;
+  },
+
   async function_call(config) {
     const app = makeApp(config);
     step("login");

@@ -93,6 +93,28 @@ def read_outbox(data_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def dump_database(database_url: str) -> str:
+    """Every row of every table of a test database as text, on SQLite or PostgreSQL alike."""
+    if database_url.startswith("sqlite:"):
+        import sqlite3
+
+        conn = sqlite3.connect(database_url.removeprefix("sqlite:"))
+        try:
+            return "\n".join(conn.iterdump())
+        finally:
+            conn.close()
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(database_url) as pg:
+        tables = [t for (t,) in pg.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() ORDER BY table_name")]
+        return "\n".join(f"{table}: {row}" for table in tables
+                         for row in pg.execute(sql.SQL("SELECT * FROM {}").format(
+                             sql.Identifier(table))))
+
+
 class Api:
     """The client API over a ``TestClient`` or an ``httpx.Client`` whose base URL is the server."""
 

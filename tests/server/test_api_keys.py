@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from tests.conftest import LiveServer
 
 from .auth_helpers import BASE, LiveApi, assert_empty, assert_error, bearer, run_admin
+from .helpers import dump_database
 
 KEYS = f"{BASE}/auth/api_keys"
 
@@ -65,11 +65,7 @@ def test_lifecycle_shapes(wire: LiveApi, member: dict[str, Any]) -> None:
 def test_secret_is_stored_only_as_hash(wire: LiveApi, live_server: LiveServer, member: dict[str,
                                        Any]) -> None:
     created = _create(wire, member["refresh_token"], "hashed")
-    db = live_server.settings.database_url.removeprefix("sqlite:")
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT * FROM api_keys").fetchall()
-        dump = "\n".join(conn.iterdump())
-    assert len(rows) == 1
+    dump = dump_database(live_server.settings.database_url)
     assert created["key"] not in dump
     assert hashlib.sha256(created["key"].encode()).hexdigest() in dump
 

@@ -8,6 +8,7 @@ import sqlite3
 import httpx
 
 from app.sdk import routes
+from tests.conftest import sqlite_only
 
 from .helpers import APP_ID, PASSWORD
 
@@ -85,6 +86,7 @@ def test_concurrent_first_logins_and_refreshes(server_factory) -> None:
     assert len(users) == 1
 
 
+@sqlite_only
 def test_the_database_is_in_wal_mode(live_server) -> None:
     assert httpx.post(live_server.base_url + routes.login(APP_ID, "anon-user"),
                       json={}).status_code == 200

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import sys
+import asyncio
+import sqlite3
 import time
 
-from server.services.ratelimit import SlidingWindow
+from server.services.ratelimit import RateLimit
+from server.store import SQLiteStore
 
 from .helpers import Api, assert_error
 
@@ -44,6 +46,18 @@ def test_a_successful_login_clears_the_failures(make_api) -> None:
     assert api.log_in("forgetful@example.com").status_code == 200
 
 
+def test_two_servers_on_one_store_count_together(make_api, tmp_path) -> None:
+    # The failures live in the store, so servers sharing it (processes behind one address)
+    # share the count: two failures on each of two servers lock the account on both.
+    first: Api = make_api(limits(login_failures_per_account=4), data_dir=tmp_path / "shared")
+    second: Api = make_api(limits(login_failures_per_account=4), data_dir=tmp_path / "shared")
+    first.user("shared@example.com")
+    for api in (first, second, first, second):
+        assert_error(api.log_in("shared@example.com", "wrong guess"), 401, "InvalidPassword")
+    for api in (first, second):
+        assert_error(api.log_in("shared@example.com"), 429, "TooManyRequests")
+
+
 def test_the_lock_ends_with_the_window(make_api) -> None:
     api: Api = make_api(limits(login_failures_per_account=1, rate_window_seconds=1))
     api.user("patient@example.com")
@@ -76,39 +90,67 @@ def test_the_limit_counts_over_loopback_per_address(server_factory) -> None:
         assert_error(api.log_in("y@example.com"), 429, "TooManyRequests")
 
 
-# The limiter itself (pure).
-
-def test_sliding_window_counts_per_key() -> None:
-    window = SlidingWindow(2, 10)
-    window.hit("a", now=0)
-    assert not window.blocked("a", now=1)
-    window.hit("a", now=1)
-    assert window.blocked("a", now=2) and not window.blocked("b", now=2)
-    assert not window.blocked("a", now=10.5)  # the first hit left the window
-    window.reset("a")
-    assert not window.blocked("a", now=2)
+# The limiter itself, on a real store.
 
 
-def test_sliding_window_memory_stays_bounded() -> None:
-    window = SlidingWindow(5, 60, max_keys=100)
-    for i in range(1000):
-        window.hit(f"addr-{i}", now=float(i) / 1000)
-    assert len(window._events) <= 100
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def test_sliding_window_does_not_keep_huge_keys() -> None:
-    # Login usernames are not length-checked before they become limiter keys; a flood of
-    # failures with distinct 60 KB names must not pin 60 KB each.
-    window = SlidingWindow(5, 60, max_keys=1000)
-    for i in range(200):
-        window.hit(f"userpass:{i}" + "x" * 60_000)
-    assert sum(sys.getsizeof(k) for k in window._events) < 200 * 200
-    big = "userpass:" + "y" * 60_000
-    for _ in range(5):
-        window.hit(big)
-    assert window.blocked(big)
-    window.reset(big)
-    assert not window.blocked(big)
+async def _limiter(tmp_path, limit: int, window: float) -> tuple[RateLimit, Clock, SQLiteStore]:
+    store = SQLiteStore(tmp_path / "limits.sqlite3")
+    await store.open()
+    clock = Clock()
+    return RateLimit(store, "test", limit, window, clock), clock, store
+
+
+def test_rate_limit_counts_per_key(tmp_path) -> None:
+    async def main() -> None:
+        limit, clock, store = await _limiter(tmp_path, 2, 10)
+        try:
+            assert await limit.hit("a") and not await limit.blocked("a")
+            clock.now += 1
+            assert await limit.hit("a") and await limit.blocked("a")
+            assert not await limit.hit("a") and await limit.count("a") == 2
+            assert not await limit.blocked("b")
+            clock.now += 9.5  # the first hit left the window
+            assert not await limit.blocked("a")
+            await limit.reset("a")
+            assert await limit.count("a") == 0
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def test_rate_limit_keys_are_short_and_storable(tmp_path) -> None:
+    # Login usernames are not length-checked before they become limiter keys, and may hold
+    # characters that PostgreSQL text cannot: such keys are stored as digests.
+    async def main() -> None:
+        limit, _clock, store = await _limiter(tmp_path, 5, 60)
+        try:
+            for key in ("x" * 60_000, "a\x00@example.com", "tab\there"):
+                for _ in range(5):
+                    assert await limit.hit(key)
+                assert await limit.blocked(key) and not await limit.blocked(key + "!")
+                await limit.reset(key)
+                assert not await limit.blocked(key)
+            await limit.hit("y" * 60_000)
+            rows = await asyncio.to_thread(_rate_keys, tmp_path / "limits.sqlite3")
+            assert max(len(k) for k in rows) < 100 and not any("\x00" in k for k in rows)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def _rate_keys(path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [k for (k,) in conn.execute("SELECT key FROM rate_events")]
 
 
 def test_mail_to_one_address_is_limited(make_api) -> None:

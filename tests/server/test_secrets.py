@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from server.settings import DEFAULT_CONFIG, REPO_ROOT, ConfigError, load_or_create_secret
+from tests.conftest import TEST_STORE, sqlite_only
 
 from .helpers import FUNCTIONS, Api, hs256, mail_tokens, userpass_overrides
 
@@ -22,6 +23,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@sqlite_only  # On PostgreSQL the key is in the database: tests/store/test_signing_key.py.
 def test_signing_key_is_made_on_first_start_and_kept(server_factory, tmp_path: Path) -> None:
     ddir = tmp_path / "data"
     first = server_factory(data_dir=ddir)
@@ -205,4 +207,5 @@ def test_the_outbox_is_private_even_with_a_loose_umask(make_api) -> None:
     finally:
         os.umask(old)
     assert mode(api.data_dir / "outbox.jsonl") == 0o600
-    assert mode(api.data_dir / "signing-key") == 0o600
+    if TEST_STORE == "sqlite":  # Else the key is in the database, not the data dir.
+        assert mode(api.data_dir / "signing-key") == 0o600

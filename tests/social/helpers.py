@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from app.sdk import routes
+from server.services.oauth_redirect import STATE_COLLECTION
+from server.store import open_store_for
 from tests.server.auth_helpers import DEVICE, LiveApi, bearer
 
 from .provider import SocialServer
@@ -30,16 +33,27 @@ class SocialApi(LiveApi):
         return self.login_raw(provider, body, link_token)
 
     def user_count(self) -> int:
-        """Users in the server's SQLite store (to prove nothing was half-created)."""
-        path = self.live.settings.database_url.removeprefix("sqlite:")
-        with sqlite3.connect(path) as db:
-            return int(db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+        """Users in the server's store (to prove nothing was half-created)."""
+        return len(self._with_store(lambda store: store.list_users()))
 
-    def state_count(self) -> int:
-        path = self.live.settings.database_url.removeprefix("sqlite:")
-        with sqlite3.connect(path) as db:
-            row = db.execute("SELECT COUNT(*) FROM documents WHERE collection='oauth_state'")
-            return int(row.fetchone()[0])
+    def state_exists(self, state: str) -> bool:
+        """Whether the server still keeps the record of one of its OAuth ``state`` values."""
+        doc = self._with_store(lambda store: store.get_document(STATE_COLLECTION, state))
+        return doc is not None
+
+    def _with_store(self, read: Callable[[Any], Awaitable[Any]]) -> Any:
+        # A second connection to the server's database (SQLite or PostgreSQL alike).
+        settings = self.live.settings
+
+        async def run() -> Any:
+            store = open_store_for(settings.database_url, settings.data_dir)
+            await store.open()
+            try:
+                return await read(store)
+            finally:
+                await store.close()
+
+        return asyncio.run(run())
 
     def start_redirect(self, provider: str, redirect: str, *, state: str = CLIENT_STATE,
                        device: dict[str, Any] | None = None,

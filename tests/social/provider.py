@@ -38,11 +38,6 @@ KID = "latchkey-test-key"
 #: The app page the redirect flow returns to in tests that do not load it.
 APP_PAGE = "https://app.example/landing"
 
-requires_provider = pytest.mark.skipif(
-    shutil.which("node") is None or not PACKAGE.exists(),
-    reason="Node.js or the oidc-provider npm package is missing (npm ci)",
-)
-
 
 @dataclass(frozen=True)
 class Client:
@@ -65,7 +60,8 @@ class OidcProvider:
     def register_client(self, *redirect_uris: str) -> Client:
         """A new confidential client (RFC 7591 dynamic registration)."""
         resp = self.http.post(f"{self.issuer}/reg", json={
-            "redirect_uris": list(redirect_uris), "token_endpoint_auth_method": "client_secret_post",
+            "redirect_uris": list(redirect_uris),
+            "token_endpoint_auth_method": "client_secret_post",
             "grant_types": ["authorization_code"], "response_types": ["code"],
         })
         assert resp.status_code == 201, resp.text
@@ -181,6 +177,7 @@ def social_overrides(provider: OidcProvider, client: Client, base_url: str,
         "providers": {
             routes.OAUTH2_GOOGLE: {"enabled": True, **secrets, **endpoints},
             routes.OIDC: {"enabled": True, **secrets, "issuer": issuer},
+            # The provider answers /me (its userinfo) only for tokens with the openid scope.
             routes.OAUTH2_FACEBOOK: {"enabled": True, **secrets, **endpoints,
                                      "debug_token_endpoint": f"{issuer}/debug_token",
                                      "scopes": ["openid", "email", "profile"]},

@@ -2,29 +2,20 @@
 
 ``database_url`` is parametrised: ``sqlite`` always, ``postgres`` on ``TEST_DATABASE_URL`` or a
 private throwaway cluster (``tests/postgres_fixture.py``), skipped with the reason when neither
-is there. Each PostgreSQL test gets a new empty schema, so no test sees another's rows.
+is there (``postgres_server`` in ``tests/conftest.py``, one per session). Each PostgreSQL
+test gets a new empty schema, so no test sees another's rows.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from server.store import Store, open_store_for
-from tests.postgres_fixture import UNAVAILABLE, PostgresServer
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """The test PostgreSQL for the whole session; skips the test when there is none."""
-    server = PostgresServer.start()
-    if server is None:
-        pytest.skip(UNAVAILABLE)
-    yield server
-    server.stop()
+from tests.postgres_fixture import PostgresServer
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

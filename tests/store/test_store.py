@@ -2,7 +2,7 @@
 
 Each test runs once per store (``[sqlite]``, ``[postgres]``) through the ``store`` fixture, so a
 behaviour that services rely on is pinned for both: uniqueness as ``Conflict``, all-or-nothing
-writes, identity order, cascades, single-use tokens, value types, and races.
+writes, identity order, cascades, single-use tokens, value types, rate limit windows, and races.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bson import ObjectId
 
 from server.store import Conflict, Store, open_store_for
 from server.store.base import (
+    RATE_PURGE_SECONDS,
     ApiKey,
     Identity,
     Session,
@@ -398,3 +399,52 @@ async def test_stores_opening_together_on_an_empty_database(open_stores: OpenSto
     stores = await open_stores(8)
     await stores[0].create_user(user("u1"), None)
     assert all([await s.get_user("u1") is not None for s in stores])
+
+
+# Rate limits.
+
+
+async def test_hit_rate_records_up_to_the_limit_per_key(store: Store) -> None:
+    assert [await store.hit_rate("a", 10, T0 + i, 3) for i in range(4)] == [True] * 3 + [False]
+    assert await store.rate_count("a", 10, T0 + 3) == 3  # The refused hit was not recorded.
+    assert await store.hit_rate("b", 10, T0 + 3, 3) is True
+    assert await store.rate_count("b", 10, T0 + 3) == 1
+    assert await store.rate_count("nobody", 10, T0) == 0
+
+
+async def test_rate_events_leave_the_window(store: Store) -> None:
+    for i in range(3):
+        await store.hit_rate("a", 10, T0 + i, 3)
+    assert await store.rate_count("a", 10, T0 + 10) == 2  # (T0, T0 + 10]: the first one left.
+    assert await store.hit_rate("a", 10, T0 + 10, 3) is True
+    assert await store.rate_count("a", 10, T0 + 12.5) == 1
+
+
+async def test_reset_rate_forgets_one_key(store: Store) -> None:
+    for k in ("a", "b"):
+        await store.hit_rate(k, 10, T0, 5)
+    await store.reset_rate("a")
+    await store.reset_rate("never-hit")
+    assert await store.rate_count("a", 10, T0) == 0
+    assert await store.rate_count("b", 10, T0) == 1
+
+
+async def test_expired_rate_events_are_purged(store: Store) -> None:
+    for i in range(50):
+        await store.hit_rate(f"addr-{i}", 10, T0, 5)
+    # A hit long after the window purges every expired event, whatever its key: even a count
+    # over a much longer window no longer finds them, so rows stay bounded.
+    later = T0 + 10 + RATE_PURGE_SECONDS
+    await store.hit_rate("other", 10, later, 5)
+    assert [await store.rate_count(f"addr-{i}", 1e9, later) for i in (0, 49)] == [0, 0]
+    assert await store.rate_count("other", 10, later) == 1
+
+
+async def test_concurrent_hits_from_several_processes_stop_at_the_limit(
+    open_stores: OpenStores,
+) -> None:
+    stores = await open_stores(PROCESSES)
+    got = await asyncio.gather(*(stores[i % PROCESSES].hit_rate("hot", 300, T0 + i / 1000, 7)
+                                 for i in range(40)))
+    assert got.count(True) == 7
+    assert await stores[0].rate_count("hot", 300, T0 + 1) == 7

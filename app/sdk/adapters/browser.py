@@ -1,4 +1,6 @@
-"""The browser adapters: ``FetchTransport`` (``fetch``) and ``LocalStorage`` (``localStorage``).
+"""The browser adapters: ``FetchTransport`` (``fetch``), ``LocalStorage`` (``localStorage``), and
+for redirect logins ``PopupOpener`` / ``PageRedirect`` (``window.open`` / ``location``) and
+``handle_auth_redirect()`` (``location.hash``).
 
 This is the only SDK module that imports ``js`` or ``pyodide`` (STYLE rule 10). The import is
 guarded, so the module still imports under CPython for type checking and tests; using the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import oauth
 from ..http import Request, Response
 from ..storage import Storage
 
@@ -93,3 +96,71 @@ class LocalStorage(Storage):
         for key in keys:
             if isinstance(key, str) and key.startswith(start):
                 self._backend.removeItem(key)
+
+
+class _Popup:
+    """A JS window, as ``oauth.AuthWindow``: ``closed`` arrives as a Python ``bool``."""
+
+    def __init__(self, window: Any) -> None:
+        self._window = window
+
+    @property
+    def closed(self) -> bool:
+        try:
+            return bool(self._window.closed)
+        except JsException:
+            return True
+
+    def close(self) -> None:
+        self._window.close()
+
+
+class PopupOpener:
+    """Opens the provider's login page in a popup, as realm-web does.
+
+    ```python
+    app = App(app_id, base_url=origin, transport=FetchTransport(), storage=LocalStorage(),
+              window_opener=PopupOpener())
+    user = await app.log_in(Credentials.google(redirect_url=origin + "/"))
+    ```
+
+    Call ``log_in`` from a click handler: browsers open popups only for a user's gesture.
+    """
+
+    replaces_page = False
+
+    def __init__(self, features: str = "popup,width=500,height=640") -> None:
+        self.features = features
+
+    def open(self, url: str) -> oauth.AuthWindow | None:
+        window = _require_browser("PopupOpener").window.open(url, "_blank", self.features)
+        if not window:
+            raise OSError("the browser blocked the popup; allow popups for this site")
+        return _Popup(window)
+
+
+class PageRedirect:
+    """Sends this page itself to the provider (no popup); ``App.complete_redirect_log_in``
+    finishes the login when the provider has sent the browser back to the app."""
+
+    replaces_page = True
+
+    def open(self, url: str) -> oauth.AuthWindow | None:
+        _require_browser("PageRedirect").window.location.assign(url)
+        return None
+
+
+def handle_auth_redirect(storage: Storage | None = None) -> oauth.RedirectResult | None:
+    """On the page a redirect login returns to: store the ``#_baas_…`` result for the window
+    that waits for it, and remove it from the address bar. ``None`` when there is none.
+
+    Call it first thing on that page (``Realm.handleAuthRedirect()`` in realm-web); with a
+    full-page redirect, follow it with ``await app.complete_redirect_log_in()``.
+    """
+    browser = _require_browser("handle_auth_redirect")
+    result = oauth.handle_redirect(str(browser.location.hash), storage or LocalStorage())
+    if result is not None:
+        # Tokens must not stay in the address bar, the history or a bookmark.
+        location = browser.location
+        browser.history.replaceState(None, "", str(location.pathname) + str(location.search))
+    return result

@@ -1,0 +1,206 @@
+"""Page start-up in headless Chromium: our page against two reference pages, same server.
+
+Pages (alternating in every round, each in a fresh browser profile):
+
+- ``latchkey``: our page, ``/`` (``index.html``, PyScript, the SDK, the UI);
+- ``realm-web``: the official ``realm-web`` browser bundle constructing an ``App``
+  (``benchmarks/pages/realm-web.html``);
+- ``pyscript``: a bare PyScript-on-Pyodide page (``benchmarks/pages/pyscript.html``).
+
+Every load is a returning user: localStorage holds a signed-in email/password session, put
+there through a blank page of the same origin before the measured navigation. The *cold* load
+is the first visit of a fresh browser profile (empty HTTP and code caches); the *warm* load is a
+new tab of the same profile a moment later, as a user coming back.
+
+Figures, in seconds from the start of the navigation: first paint (``first-contentful-paint``),
+returning user visible (``#current-user-name`` has text), ready (``<html data-ready="true">``:
+on our page the SDK is up and the controls are live); and bytes over the network (Resource Timing
+``transferSize``, 0 for a cache hit) and the JS heap in use once ready.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from typing import Any
+
+from .common import (
+    APP_ID,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    fmt_ratio,
+    fmt_seconds,
+    median,
+    post_json,
+    server_process,
+    verdict,
+)
+
+PAGES = {
+    "latchkey": "/",
+    "realm-web": "/__bench__/pages/realm-web.html",
+    "pyscript": "/__bench__/pages/pyscript.html",
+}
+READY_WARM, READY_COLD, USER_FACTOR = 1.0, 2.5, 2.0
+EMAIL, PASSWORD = "startup@example.com", "startup-password"
+
+# Runs before any script of every page: timestamps (ms since the navigation started) of the
+# first moment the user's name has text and the first moment <html data-ready="true">.
+PROBE = """
+(() => {
+  performance.setResourceTimingBufferSize(5000);
+  const marks = window.__bench = {};
+  const check = () => {
+    const root = document.documentElement;
+    if (marks.ready === undefined && root && root.dataset.ready === "true") {
+      marks.ready = performance.now();
+    }
+    if (marks.user === undefined) {
+      const name = document.getElementById("current-user-name");
+      if (name && name.textContent.trim()) marks.user = performance.now();
+    }
+  };
+  new MutationObserver(check).observe(document, {
+    subtree: true, childList: true, attributes: true, characterData: true,
+  });
+})();
+"""
+
+COLLECT = """
+() => {
+  const paint = performance.getEntriesByType("paint");
+  const fcp = paint.find((e) => e.name === "first-contentful-paint");
+  const nav = performance.getEntriesByType("navigation")[0];
+  const entries = [nav, ...performance.getEntriesByType("resource")];
+  const sum = (key) => entries.reduce((total, e) => total + (e[key] || 0), 0);
+  return {
+    first_paint: fcp ? fcp.startTime : null,
+    user: window.__bench.user === undefined ? null : window.__bench.user,
+    ready: window.__bench.ready === undefined ? null : window.__bench.ready,
+    transfer_bytes: sum("transferSize"),
+    body_bytes: sum("encodedBodySize"),
+    decoded_bytes: sum("decodedBodySize"),
+    requests: entries.length,
+  };
+}
+"""
+
+
+def _seed_session(base_url: str) -> dict[str, str]:
+    """localStorage items of a signed-in email/password user, made with our SDK under CPython
+    (the layout is realm-web's, so both SDKs restore the same user)."""
+    import asyncio
+
+    from app.sdk import Credentials, MemoryStorage
+    from app.sdk.adapters.native import make_app
+
+    post_json(f"{base_url}/api/client/v2.0/app/{APP_ID}/auth/providers/local-userpass/register",
+              {"email": EMAIL, "password": PASSWORD})
+    storage = MemoryStorage()
+
+    async def log_in() -> None:
+        await make_app(APP_ID, base_url, storage).log_in(
+            Credentials.email_password(EMAIL, PASSWORD))
+
+    asyncio.run(log_in())
+    return {f"realm-web:{key}": value for key, value in storage.items.items()}
+
+
+def _load(page: Any, url: str, timeout_s: float) -> dict[str, Any]:
+    page.goto(url, wait_until="commit")
+    page.wait_for_function("window.__bench && window.__bench.ready !== undefined",
+                           timeout=timeout_s * 1000, polling=50)
+    figures: dict[str, Any] = page.evaluate(COLLECT)
+    for key in ("first_paint", "user", "ready"):
+        if figures[key] is not None:
+            figures[key] = round(figures[key] / 1000, 3)
+    cdp = page.context.new_cdp_session(page)
+    figures["js_heap_bytes"] = int(cdp.send("Runtime.getHeapUsage")["usedSize"])
+    cdp.detach()
+    return figures
+
+
+def _visit(playwright: Any, base_url: str, path: str, seed: dict[str, str],
+           settle_s: float, timeout_s: float) -> dict[str, Any]:
+    """One cold load in a fresh profile, then one warm load in a new tab of that profile."""
+    with tempfile.TemporaryDirectory(prefix="latchkey-bench-profile-") as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context.add_init_script(PROBE)
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(base_url + "/__bench__/blank")
+            page.evaluate("""(items) => { localStorage.clear();
+                for (const [k, v] of Object.entries(items)) localStorage.setItem(k, v); }""",
+                          seed)
+            cold = _load(page, base_url + path, timeout_s)
+            # A moment for the browser to finish writing its caches (HTTP, compiled code).
+            page.wait_for_timeout(settle_s * 1000)
+            page.goto(base_url + "/__bench__/blank")
+            tab = context.new_page()
+            warm = _load(tab, base_url + path, timeout_s)
+        finally:
+            context.close()
+    return {"cold": cold, "warm": warm}
+
+
+def run(*, rounds: int = 5, settle_s: float = 2.0, timeout_s: float = 90.0) -> dict[str, Any]:
+    """Run the start-up benchmark; the figures as a dict."""
+    from playwright.sync_api import sync_playwright
+
+    loads: dict[str, list[dict[str, Any]]] = {name: [] for name in PAGES}
+    with tempfile.TemporaryDirectory(prefix="latchkey-bench-") as tmp, \
+            server_process(__import__("pathlib").Path(tmp) / "data") as server:
+        seed = _seed_session(server.base_url)
+        with sync_playwright() as playwright:
+            for i in range(rounds):
+                # Rotate the order too, so no page always runs right after another.
+                names = list(PAGES)
+                names = names[i % len(names):] + names[:i % len(names)]
+                for name in names:
+                    started = time.monotonic()
+                    visit = _visit(playwright, server.base_url, PAGES[name], seed, settle_s,
+                                   timeout_s)
+                    loads[name].append(visit)
+                    print(f"  start-up round {i + 1}/{rounds} {name}: cold ready "
+                          f"{visit['cold']['ready']}s, warm ready {visit['warm']['ready']}s "
+                          f"({time.monotonic() - started:.1f}s)", flush=True)
+    summary = {name: {kind: _medians([v[kind] for v in visits]) for kind in ("cold", "warm")}
+               for name, visits in loads.items()}
+    return {"rounds": rounds, "settle_s": settle_s, "summary": summary, "loads": loads}
+
+
+def _medians(loads: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("first_paint", "user", "ready", "transfer_bytes", "body_bytes", "decoded_bytes",
+            "js_heap_bytes", "requests")
+    return {key: median([load[key] for load in loads]) for key in keys}
+
+
+def report(results: dict[str, Any]) -> list[str]:
+    """Lines to print: per page and cache state, the medians; then the targets."""
+    s = results["summary"]
+    lines = [f"Page start-up (headless Chromium, medians of {results['rounds']} loads each; "
+             "returning user)",
+             "  page       cache  first paint  user shown   ready     transferred  JS heap"]
+    for name in PAGES:
+        for kind in ("cold", "warm"):
+            m = s[name][kind]
+            lines.append(
+                f"  {name:<10} {kind:<5}  {fmt_seconds(m['first_paint'])}     "
+                f"{fmt_seconds(m['user'])}     {fmt_seconds(m['ready'])}  "
+                f"{(m['transfer_bytes'] or 0) / 1e6:8.2f} MB  {(m['js_heap_bytes'] or 0) / 1e6:6.1f} MB")
+    ours, realm, bare = s["latchkey"], s["realm-web"], s["pyscript"]
+    for kind, target in (("warm", READY_WARM), ("cold", READY_COLD)):
+        ready = ours[kind]["ready"]
+        lines.append(
+            f"  SDK ready {kind}: {fmt_seconds(ready)} (target <= {target:.1f}s; bare PyScript "
+            f"{fmt_seconds(bare[kind]['ready'])}, realm-web {fmt_seconds(realm[kind]['ready'])}):"
+            f" {verdict(ready is not None and ready <= target)}")
+    for kind in ("warm", "cold"):
+        user, ref = ours[kind]["user"], realm[kind]["user"]
+        met = None if user is None or not ref else user <= USER_FACTOR * ref
+        lines.append(
+            f"  returning user visible {kind}: {fmt_seconds(user)} vs realm-web "
+            f"{fmt_seconds(ref)} = {fmt_ratio(user, ref)} (target <= {USER_FACTOR:.0f}x"
+            f"{' on reload' if kind == 'warm' else ', for information'}): {verdict(met)}")
+    return lines
