@@ -17,7 +17,7 @@ from pyscript import document, when, window
 from app import ui
 from app.messages import BAD_EMAIL, PASSWORD_LENGTH, friendly
 from app.sdk import App, AppError, ErrorCode, User
-from app.sdk.adapters.browser import FetchTransport, LocalStorage
+from app.sdk.adapters.browser import FetchTransport, LocalStorage, WebLocks
 
 logger = logging.getLogger("app.pages")
 
@@ -33,7 +33,8 @@ class Invalid(Exception):
 def make_app() -> App:
     """The SDK app for this page, its users rebuilt from ``localStorage``."""
     origin = str(window.location.origin)
-    return App(APP_ID, base_url=origin, transport=FetchTransport(), storage=LocalStorage())
+    return App(APP_ID, base_url=origin, transport=FetchTransport(), storage=LocalStorage(),
+               refresh_lock=WebLocks())
 
 
 class Page:

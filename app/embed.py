@@ -73,9 +73,10 @@ class Bridge:
     """
 
     def __init__(self, app_id: str, base_url: str, notify: Notify, *, transport: Transport,
-                 storage: Storage) -> None:
+                 storage: Storage, refresh_lock: Any = None) -> None:
         self._app_id, self._base_url, self._notify = app_id, base_url, notify
         self._transport, self._storage = transport, storage
+        self._refresh_lock = refresh_lock
         self._sent: str | None = None
         self._app = self._new_app()
         self._calls: dict[str, Callable[..., Awaitable[Any]]] = {
@@ -93,7 +94,7 @@ class Bridge:
 
     def _new_app(self) -> App:
         app = App(self._app_id, base_url=self._base_url, transport=self._transport,
-                  storage=self._storage)
+                  storage=self._storage, refresh_lock=self._refresh_lock)
         app.add_listener(lambda event: self.changed())
         return app
 
@@ -187,6 +188,7 @@ class Bridge:
 
 def browser_bridge(app_id: str, base_url: str, notify: Notify) -> Bridge:
     """The bridge ``embed.js`` makes: ``fetch`` and ``localStorage`` of the embedding page."""
-    from app.sdk.adapters.browser import FetchTransport, LocalStorage
+    from app.sdk.adapters.browser import FetchTransport, LocalStorage, WebLocks
 
-    return Bridge(app_id, base_url, notify, transport=FetchTransport(), storage=LocalStorage())
+    return Bridge(app_id, base_url, notify, transport=FetchTransport(), storage=LocalStorage(),
+                  refresh_lock=WebLocks())

@@ -21,7 +21,7 @@ from . import oauth, routes
 from .credentials import Credentials, device_info, login_body
 from .errors import AppError
 from .events import Emitter, EventType, Listener
-from .fetcher import Fetcher
+from .fetcher import Fetcher, RefreshLock
 from .http import Transport
 from .oauth import WindowOpener
 from .providers import AuthProviderInfo, EmailPasswordAuth, parse_provider_list
@@ -50,11 +50,12 @@ class App:
         transport: Transport,
         storage: Storage | None = None,
         window_opener: WindowOpener | None = None,
+        refresh_lock: RefreshLock | None = None,
     ) -> None:
         if not isinstance(app_id, str) or not app_id:
             raise ValueError("An App needs a non-empty app id.")
         self._id = app_id
-        self._fetcher = Fetcher(app_id, base_url, transport)
+        self._fetcher = Fetcher(app_id, base_url, transport, lock=refresh_lock)
         # OAuth redirect results live outside the app's keys, where realm-web keeps them.
         self._raw_storage = storage if storage is not None else MemoryStorage()
         self._storage = AppStorage(self._raw_storage, app_id)

@@ -10,7 +10,10 @@ It owns all request policy (STYLE rule 8, realm-web ``Fetcher.ts``):
 3. Access requests refresh first when the access token expires within ``EXPIRY_LEEWAY``
    seconds, and after a 401 ``InvalidSession`` (or ``error == "unauthorized"``) they refresh
    once and retry once. There is no loop.
-4. Concurrent refreshes of one user share one in-flight task.
+4. Concurrent refreshes of one user share one in-flight task, and an optional ``RefreshLock``
+   extends that across browser tabs: the refresh runs under a lock named for the user, and a
+   tab that finds a fresh token in storage once it holds the lock (another tab refreshed) uses
+   it instead of refreshing again.
 5. A 401 on a refresh-token request clears both tokens: the user is logged out.
 6. No response at all is ``AppError(NETWORK_ERROR, status=0)`` and never touches tokens.
 7. Bodies go out as canonical EJSON; JSON answers come back EJSON-decoded; a 2xx without a
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol, TypeVar
 
 from . import ejson, routes
@@ -33,6 +36,22 @@ from .tokens import is_expiring, parse_access_token
 
 T = TypeVar("T")
 TokenType = Literal["access", "refresh", "none"]
+
+
+class RefreshLock(Protocol):
+    """Runs a refresh exclusively among every client sharing one storage (browser tabs)."""
+
+    async def run(self, name: str, work: Callable[[], Awaitable[str]]) -> str:
+        """Run ``work()`` while holding the lock called ``name`` and return its result."""
+        ...
+
+
+class NoLock:
+    """The default: one process, nothing to share a lock with."""
+
+    async def run(self, name: str, work: Callable[[], Awaitable[str]]) -> str:
+        """Run ``work()`` at once."""
+        return await work()
 
 
 class SessionHolder(Protocol):
@@ -61,6 +80,10 @@ class SessionHolder(Protocol):
         """Forget both tokens: the user is logged out."""
         ...
 
+    def _stored_access_token(self) -> str | None:
+        """The access token in storage now, which another tab may have refreshed."""
+        ...
+
 
 def _keep(body: Any) -> Any:
     return body
@@ -76,11 +99,13 @@ class Fetcher:
         transport: Transport,
         *,
         clock: Callable[[], float] = time.time,
+        lock: RefreshLock | None = None,
     ) -> None:
         self.app_id = app_id
         self.base_url = base_url.rstrip("/")
         self.transport = transport
         self._clock = clock
+        self._lock: RefreshLock = lock or NoLock()
         self._hostname: str | None = None
         self._discovery: asyncio.Future[str] | None = None
         self._refreshes: dict[str, asyncio.Future[str]] = {}
@@ -172,11 +197,22 @@ class Fetcher:
         return await asyncio.shield(shared)
 
     async def _refresh(self, user: SessionHolder) -> str:
-        token = await self.fetch(
-            "POST", routes.session(), token_type="refresh", user=user, parse=parse_access_token
-        )
-        user._set_access_token(token)
-        return token
+        stale = user.access_token
+
+        async def work() -> str:
+            stored = user._stored_access_token()
+            if stored and stored != stale and not is_expiring(stored, now=self._clock()):
+                # Another tab refreshed while this one waited for the lock: use its token.
+                user._set_access_token(stored)
+                return stored
+            token = await self.fetch(
+                "POST", routes.session(), token_type="refresh", user=user,
+                parse=parse_access_token,
+            )
+            user._set_access_token(token)
+            return token
+
+        return await self._lock.run(f"latchkey:{self.app_id}:refresh:{user.id}", work)
 
     def _refresh_done(self, user_id: str, done: asyncio.Future[str]) -> None:
         if self._refreshes.get(user_id) is done:

@@ -343,6 +343,9 @@ class User:
         if self._safe_custom_data() != before:
             self._listeners.emit(EventType.CUSTOM_DATA_CHANGED, self)
 
+    def _stored_access_token(self) -> str | None:
+        return self._storage.access_token
+
     def _set_tokens(self, access_token: str, refresh_token: str | None) -> None:
         self._refresh_token = refresh_token
         self._storage.refresh_token = refresh_token

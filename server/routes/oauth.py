@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.sdk import routes as paths
 
+from ..oauth_settings import social_kind
 from ..services import oauth_redirect, providers, sessions
 from .common import check_app, json_ok, read_body, services_of
 
@@ -30,14 +32,17 @@ _MAX_PROVIDER = 64
 async def redirect_login(request: Request) -> Response:
     """``GET .../login``: start the redirect flow (or a link, with ``link=true``)."""
     services = check_app(request)
+    name = str(request.path_params["provider"])[:_MAX_PROVIDER]
+    if social_kind(name) is None:
+        # Only social providers log in by redirect; the others keep their POST-only answer.
+        raise HTTPException(405, headers={"Allow": "POST"})
     query = request.query_params
     caller = None
     if query.get("link", "").lower() == "true":
         caller = await sessions.check_access(services, request.headers.get("authorization"))
     base = services.settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
     url = await oauth_redirect.start(
-        services, str(request.path_params["provider"])[:_MAX_PROVIDER],
-        client_state=query.get("state"), redirect=query.get("redirect"),
+        services, name, client_state=query.get("state"), redirect=query.get("redirect"),
         device=query.get("device"), callback_url=base.rstrip("/") + paths.oauth_callback(),
         caller=caller,
     )

@@ -64,12 +64,12 @@ async def migrate_store(source: Path, target_url: str, *, force: bool = False,
     included) and ``signing_key`` (1 when a key file was found and copied).
     """
     key = _read_signing_key(signing_key_file)
-    target = PostgresStore(target_url, min_size=1, max_size=1)
-    try:
-        await target.open()  # Creates the schema, under the same lock as a starting server.
-    finally:
-        await target.close()
-    with _snapshot(source) as src:
+    with _snapshot(source) as src:  # The source is checked before the target is touched.
+        target = PostgresStore(target_url, min_size=1, max_size=1)
+        try:
+            await target.open()  # Creates the schema, under the lock a starting server takes.
+        finally:
+            await target.close()
         conn = await AsyncConnection.connect(target_url, autocommit=True)
         async with conn, conn.transaction():
             await _lock_and_check(conn, force)

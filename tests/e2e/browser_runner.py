@@ -24,6 +24,8 @@ async def run(params: dict[str, Any]) -> str:
 
     base_url = str(js.location.origin)
     app_id = params.get("app_id", "latchkey-demo")
+    if str(params.get("step", "")).startswith("tab_"):
+        return json.dumps(await _tab_step(params["step"], base_url, app_id))
     if params.get("step"):
         return json.dumps(await _reload_step(params["step"], App, FetchTransport, LocalStorage,
                                              base_url, app_id))
@@ -64,9 +66,12 @@ class _CountingTransport:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.count = 0
+        self.refreshes = 0
 
     async def send(self, request: Any) -> Any:
         self.count += 1
+        if request.method == "POST" and request.url.endswith("/auth/session"):
+            self.refreshes += 1
         return await self.inner.send(request)
 
 
@@ -87,3 +92,33 @@ async def _reload_step(step: str, app_cls: Any, transport_cls: Any, storage_cls:
         await current.refresh_profile()
     restored["requests_after_profile"] = transport.count
     return restored
+
+
+_held: dict[str, Any] = {}
+
+
+async def _tab_step(step: str, base_url: str, app_id: str) -> dict[str, Any]:
+    """Steps of the two-tab test: ``tab_login`` (then expire the stored access token),
+    ``tab_hold`` (an app on localStorage holding that expired token) and ``tab_call``
+    (five concurrent calls; returns how many refreshes this tab sent)."""
+    from app.sdk import App, Credentials
+    from app.sdk.adapters.browser import FetchTransport, LocalStorage, WebLocks
+    from tests.sdk.helpers import expired_token, plant
+
+    if step == "tab_login":
+        storage = LocalStorage()
+        user = await App(app_id, base_url=base_url, transport=FetchTransport(),
+                         storage=storage).log_in(Credentials.anonymous())
+        plant(storage, app_id, user.id, "accessToken", expired_token(user.id))
+        return {"user_id": user.id}
+    if step == "tab_hold":
+        transport = _CountingTransport(FetchTransport())
+        _held["transport"] = transport
+        _held["app"] = App(app_id, base_url=base_url, transport=transport,
+                           storage=LocalStorage(), refresh_lock=WebLocks())
+        return {"user_id": _held["app"].current_user.id}
+    import asyncio
+
+    user = _held["app"].current_user
+    answers = await asyncio.gather(*(user.functions.translate("hello", "en_fr") for _ in range(5)))
+    return {"answers": answers, "refreshes": _held["transport"].refreshes}

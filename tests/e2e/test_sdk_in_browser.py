@@ -43,3 +43,23 @@ def test_browser_session_survives_a_reload(page, harness_server):
     assert after["requests"] == 0
     assert after["state"] == "LoggedIn"
     assert after["requests_after_profile"] == 2  # location, then the profile with the stored token
+
+
+def test_two_tabs_refresh_an_expired_token_once(page, harness_server):
+    """Web Locks for real: two tabs holding one expired token send one refresh between them."""
+    url = f"{harness_server.base_url}/__tests__/harness.html?only=_none_"
+    page.goto(url)
+    read_result(page)
+    login = page.evaluate("p => window.runHarness(p)", {"step": "tab_login"})
+    other = page.context.new_page()
+    other.goto(url)
+    read_result(other)
+    tabs = [page, other]
+    for tab in tabs:
+        held = tab.evaluate("p => window.runHarness(p)", {"step": "tab_hold"})
+        assert held["user_id"] == login["user_id"]
+    for tab in tabs:  # Start both before waiting for either.
+        tab.evaluate("p => { window.pending = window.runHarness(p); }", {"step": "tab_call"})
+    results = [tab.evaluate("() => window.pending") for tab in tabs]
+    assert all(r["answers"] == ["bonjour"] * 5 for r in results), results
+    assert sum(r["refreshes"] for r in results) == 1, results

@@ -15,6 +15,7 @@ copies the options into a plain JS object), so there is no proxy to destroy.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import oauth
@@ -23,10 +24,11 @@ from ..storage import Storage
 
 try:
     import js
-    from pyodide.ffi import JsException, to_js
+    from pyodide.ffi import JsException, create_proxy, to_js
 except ImportError:  # CPython: no browser here.
     js = None
     JsException = OSError
+    create_proxy = None
     to_js = None
 
 #: The prefix realm-web puts before every key, so both SDKs share sessions on one origin.
@@ -164,3 +166,37 @@ def handle_auth_redirect(storage: Storage | None = None) -> oauth.RedirectResult
         location = browser.location
         browser.history.replaceState(None, "", str(location.pathname) + str(location.search))
     return result
+
+
+class WebLocks:
+    """A ``RefreshLock`` over the Web Locks API, shared by every tab of the origin.
+
+    Two tabs whose access token expires together then send one refresh between them: the second
+    finds the first one's token in ``localStorage`` once it holds the lock. Without
+    ``navigator.locks`` (old browsers, insecure origins other than localhost) it runs unlocked.
+    """
+
+    async def run(self, name: str, work: Callable[[], Awaitable[str]]) -> str:
+        """Run ``work()`` while holding the lock ``name``."""
+        browser = _require_browser("WebLocks")
+        locks = getattr(browser.navigator, "locks", None)
+        if locks is None:
+            return await work()
+        outcome: dict[str, Any] = {}
+
+        async def hold(_lock: Any) -> None:
+            # Keep Python exceptions in Python: a rejection through JS would turn an AppError
+            # into a JsException.
+            try:
+                outcome["value"] = await work()
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        callback = create_proxy(hold)
+        try:
+            await locks.request(name, callback)
+        finally:
+            callback.destroy()
+        if "error" in outcome:
+            raise outcome["error"]
+        return str(outcome["value"])
