@@ -16,8 +16,10 @@ from pyscript import document, when, window
 
 from app import ui
 from app.messages import BAD_EMAIL, PASSWORD_LENGTH, friendly
-from app.sdk import App, AppError, ErrorCode, User
-from app.sdk.adapters.browser import FetchTransport, LocalStorage, WebLocks
+from app.sdk import App, AppError, Credentials, ErrorCode, User
+from app.sdk.adapters.browser import FetchTransport, LocalStorage, PopupOpener, WebLocks
+from app.sdk.oauth import WindowOpener
+from app.sdk.providers import AuthProviderInfo
 
 logger = logging.getLogger("app.pages")
 
@@ -30,11 +32,38 @@ class Invalid(Exception):
     """Input the page can refuse before asking the server; its text is shown as is."""
 
 
-def make_app() -> App:
-    """The SDK app for this page, its users rebuilt from ``localStorage``."""
+def make_app(window_opener: WindowOpener | None = None) -> App:
+    """The SDK app for this page, its users rebuilt from ``localStorage``.
+
+    Social logins open a popup unless ``window_opener`` says otherwise (``PageRedirect()``
+    when the browser blocks popups).
+    """
     origin = str(window.location.origin)
     return App(APP_ID, base_url=origin, transport=FetchTransport(), storage=LocalStorage(),
-               refresh_lock=WebLocks())
+               window_opener=window_opener or PopupOpener(), refresh_lock=WebLocks())
+
+
+# The SDK's factory of redirect-flow credentials for each kind of social provider; any other
+# (``oidc``, ``oidc-<name>``) is a generic OpenID Connect provider.
+_SOCIAL_CREDENTIALS: dict[str, Callable[..., Credentials]] = {
+    "oauth2-google": Credentials.google,
+    "oauth2-apple": Credentials.apple,
+    "oauth2-facebook": Credentials.facebook,
+}
+
+
+def social_credentials(provider: AuthProviderInfo) -> Credentials:
+    """Credentials that log in with a social provider by the redirect flow, back to this page.
+
+    The provider returns the browser to this very page (``index.html`` calls
+    ``handle_auth_redirect()`` first thing), so the page's address must be on the server's
+    ``[oauth] redirect_uris`` list.
+    """
+    here = str(window.location.origin) + str(window.location.pathname)
+    factory = _SOCIAL_CREDENTIALS.get(provider.type)
+    if factory is not None:
+        return factory(redirect_url=here)
+    return Credentials.oidc(provider.name, redirect_url=here)
 
 
 class Page:
@@ -132,6 +161,14 @@ def page() -> Page:
     if _page is None:
         raise RuntimeError("The page is not started yet.")
     return _page
+
+
+def show_signed_in() -> None:
+    """After a login: show the new current account and move keyboard focus to it."""
+    current = page()
+    current.view.adding = False
+    current.render()
+    ui.focus("account-title")
 
 
 def on_submit(form_id: str, action: str) -> Callable[[Handler], Handler]:

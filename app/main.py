@@ -1,12 +1,15 @@
 """The pages' entry point, and ``index.html``: sign-in forms, account list, account panel.
 
 PyScript runs this file on ``index.html``, ``confirm.html`` and ``reset.html``; ``<body
-data-page>`` says which (``app.links`` has the other two). ``pyscript.toml`` copies ``app/`` into
-Pyodide's file system, so the imports below are the same modules CPython uses.
+data-page>`` says which (``app.links`` has the other two; ``app.social`` the social login
+buttons and the end of a social login that comes back to ``index.html``). ``pyscript.toml``
+copies ``app/`` into Pyodide's file system, so the imports below are the same modules CPython
+uses.
 
 Rules that must hold (STYLE rule 11):
 
-1. A handler calls one SDK coroutine (registering then signing in is the one two-step flow) and
+1. A handler calls one SDK coroutine (registering then signing in is the one two-step flow; a
+   social login whose popup is blocked runs again as a full-page redirect) and
    lets ``AppError`` reach ``Page.act`` (``app.actions``), which shows ``messages.friendly(err)``
    next to its form; the page then re-renders from ``app.current_user`` / ``app.all_users``.
 2. Nothing here touches a token, a URL or the wire.
@@ -33,10 +36,12 @@ try:
         new_password,
         on_submit,
         page,
+        show_signed_in,
         start_page,
     )
     from app.links import start_confirm, start_reset
     from app.sdk import AppError, Credentials, ErrorCode, User
+    from app.social import arrive, finish_redirect, load_providers, wire_social
 except Exception:
     # Without these modules nothing else can show the failure; say it here rather than leave
     # the page "starting" for ever (the traceback goes to the console).
@@ -51,13 +56,6 @@ logger = logging.getLogger("app.main")
 # The sign-in panel --------------------------------------------------------------------------
 
 
-def _signed_in() -> None:
-    current = page()
-    current.view.adding = False
-    current.render()
-    ui.focus("account-title")
-
-
 def wire_signin() -> None:
     """Handlers of the sign-in forms."""
 
@@ -68,7 +66,7 @@ def wire_signin() -> None:
             raise Invalid("Enter your password.")
         await page().app.log_in(Credentials.email_password(email, password))
         ui.set_value("login-password", "")
-        _signed_in()
+        show_signed_in()
 
     @on_submit("register-form", "register")
     async def register() -> None:
@@ -87,7 +85,7 @@ def wire_signin() -> None:
                                              "sign in here.")
             return
         ui.set_value("register-password", "")
-        _signed_in()
+        show_signed_in()
 
     @on_submit("forgot-form", "forgot")
     async def forgot() -> None:
@@ -110,12 +108,12 @@ def wire_signin() -> None:
             raise Invalid("Paste your API key.")
         await page().app.log_in(Credentials.api_key(key))
         ui.set_value("apikey-key", "")
-        _signed_in()
+        show_signed_in()
 
     @on_submit("anon-form", "anon")
     async def anonymous() -> None:
         await page().app.log_in(Credentials.anonymous())
-        _signed_in()
+        show_signed_in()
 
     @when("click", "#cancel-add")
     def cancel_add() -> None:
@@ -275,16 +273,26 @@ async def _refresh_profile_quietly() -> None:
 
 
 def start_main() -> None:
-    """``index.html``: the sign-in forms, the account list and the account panel."""
+    """``index.html``: the sign-in forms, the account list and the account panel; or, when a
+    social login comes back here, its popup's note or the end of its full-page flow."""
+    landing = arrive()
+    if landing == "popup":
+        return
     current = start_page()
     wire_signin()
+    wire_social()
     wire_account()
     wire_accounts()
     watch_other_tabs()
-    current.render()
+    if landing != "page":
+        current.render()
     ui.go_live()
     ui.set_status("Ready.", ready="true")
-    current.spawn(_refresh_profile_quietly())
+    current.spawn(load_providers())
+    if landing == "page":
+        finish_redirect()
+    else:
+        current.spawn(_refresh_profile_quietly())
 
 
 STARTERS = {"main": start_main, "confirm": start_confirm, "reset": start_reset}

@@ -7,7 +7,10 @@ imports under CPython, where ``tests/e2e/test_ui_messages.py`` checks it.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from app.sdk import AppError, ErrorCode, User, UserState
+from app.sdk.providers import AuthProviderInfo
 
 #: Server texts of the three ways a confirmation or reset link can fail (``UserpassTokenInvalid``).
 TOKEN_EXPIRED = "token expired"
@@ -23,6 +26,7 @@ PROVIDER_NAMES = {
     "oauth2-google": "Google",
     "oauth2-apple": "Apple",
     "oauth2-facebook": "Facebook",
+    "oidc": "OpenID Connect",
 }
 
 STATE_NAMES = {
@@ -56,6 +60,11 @@ def provider_name(provider_type: str) -> str:
     return PROVIDER_NAMES.get(provider_type, provider_type)
 
 
+def social_label(provider: AuthProviderInfo) -> str:
+    """A social provider as its button names it: its display name, else its type's name."""
+    return provider.display_name or provider_name(provider.type)
+
+
 def state_name(state: UserState) -> str:
     """``LOGGED_IN`` is "Signed in", and so on."""
     return STATE_NAMES.get(state, str(state))
@@ -74,6 +83,26 @@ def user_label(user: User) -> str:
     return f"{provider_name(user.provider_type)} user"
 
 
+def picture_url(user: User) -> str | None:
+    """The user's picture from a social login provider, if it is an ``http(s)`` URL.
+
+    Anything else (``javascript:``, ``data:``, a relative path, text with spaces) is ``None``,
+    so the page never puts it into an ``<img src>``.
+    """
+    url = user.profile.picture_url
+    if not isinstance(url, str) or not url or len(url) > 2048:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ch in "\"<>\\" for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
 def token_outcome(err: AppError) -> str | None:
     """For a failed confirmation or reset: ``"expired"``, ``"used"``, ``"invalid"`` or ``None``."""
     if err.code is not ErrorCode.USERPASS_TOKEN_INVALID:
@@ -89,7 +118,8 @@ def friendly(err: AppError, action: str = "") -> str:
     """A sentence that tells a person what went wrong with ``action`` and what to do.
 
     ``action`` is one of ``login``, ``register``, ``forgot``, ``apikey``, ``anon``, ``link``,
-    ``function``, ``refresh``, ``logout``, ``delete``, ``confirm``, ``reset``, ``resend``.
+    ``function``, ``refresh``, ``logout``, ``delete``, ``confirm``, ``reset``, ``resend``,
+    ``social`` (``social_text`` words the errors particular to social login).
     """
     code, text = err.code, err.error.lower()
     if code is ErrorCode.NETWORK_ERROR:
@@ -128,6 +158,53 @@ def friendly(err: AppError, action: str = "") -> str:
         return SERVER_TROUBLE
     detail = err.error or err.wire_code or "unknown error"
     return f"That didn't work ({detail}). Try again, or reload the page."
+
+
+#: Social login texts; ``{provider}`` is the provider's name as on its button.
+SOCIAL_WINDOW_CLOSED = (
+    "The {provider} sign-in window was closed before you finished. Try again when you're ready."
+)
+SOCIAL_REFUSED = (
+    "{provider} didn't let you sign in (perhaps it was cancelled there). Try again, or choose "
+    "another way to sign in."
+)
+SOCIAL_UNREACHABLE = (
+    "Can't reach {provider} right now. Try again in a moment, or choose another way to sign in."
+)
+SOCIAL_NOT_VERIFIED = "We couldn't check your sign-in with {provider}. Try again."
+SOCIAL_PAGE_NOT_ALLOWED = (
+    "This page isn't on the server's list of pages that may sign in with {provider}. "
+    "Ask the app's administrator to add it ([oauth] redirect_uris)."
+)
+#: How a social provider is named when the page does not know which one it was.
+SOME_PROVIDER = "the sign-in service"
+
+
+def popup_blocked(err: AppError) -> bool:
+    """Whether a redirect login failed because the browser would not open its popup."""
+    return err.code is ErrorCode.WINDOW_CLOSED and isinstance(err.__cause__, OSError)
+
+
+def social_text(err: AppError, provider: str = SOME_PROVIDER) -> str:
+    """A sentence for a failed social login or link with ``provider`` (e.g. ``"Google"``)."""
+    code, text = err.code, err.error.lower()
+    if code is ErrorCode.WINDOW_CLOSED:
+        # "The Google sign-in window", or just "The sign-in window".
+        name = "" if provider == SOME_PROVIDER else provider
+        return SOCIAL_WINDOW_CLOSED.format(provider=name).replace("  ", " ")
+    if "could not reach the identity provider" in text:
+        return SOCIAL_UNREACHABLE.format(provider=provider)
+    if code is ErrorCode.AUTH_ERROR and "the provider answered" in text:
+        return _capital(SOCIAL_REFUSED.format(provider=provider))
+    if code is ErrorCode.AUTH_ERROR:
+        return SOCIAL_NOT_VERIFIED.format(provider=provider)
+    if code is ErrorCode.INVALID_PARAMETER and "redirect" in text:
+        return SOCIAL_PAGE_NOT_ALLOWED.format(provider=provider)
+    return friendly(err, "social")
+
+
+def _capital(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _token_text(outcome: str) -> str:

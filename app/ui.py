@@ -14,23 +14,26 @@ text gets in.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyscript import document, web
 
-from app.messages import provider_name, state_name, user_label
+from app.messages import picture_url, provider_name, social_label, state_name, user_label
 from app.sdk import App, User, UserState
+from app.sdk.providers import AuthProviderInfo
 
 ANONYMOUS = "anon-user"
 
 
 @dataclass
 class ViewState:
-    """What the page shows beyond the SDK's state: the add-account form, a pending deletion."""
+    """What the page shows beyond the SDK's state: the add-account form, a pending deletion,
+    and the social providers the server has enabled (one "Sign in with …" button each)."""
 
     adding: bool = False
     confirm_delete: str | None = None
+    social: list[AuthProviderInfo] = field(default_factory=list)
 
 
 def _text(factory: Any, value: object = None, /, **attributes: str) -> Any:
@@ -71,6 +74,7 @@ def render(app: App, view: ViewState) -> str:
     document.documentElement.dataset.view = name
     _render_accounts(app, view)
     _render_current(app.current_user)
+    render_social(view.social)
     _by_id("signin-title").textContent = "Add another account" if name == "adding" else "Sign in"
     if not absent(focus_key):
         again = document.querySelector(f'[data-focus-key="{focus_key}"]')
@@ -153,13 +157,43 @@ def _render_current(user: User | None) -> None:
         return
     summary.replaceChildren(_summary(user)._dom_element)
     custom.textContent = _pretty(_custom_data(user))
-    anonymous_only = all(i.provider_type == ANONYMOUS for i in user.identities)
-    _by_id("link-section").hidden = not (user.provider_type == ANONYMOUS and anonymous_only)
+    _by_id("link-section").hidden = not link_offered(user)
+
+
+def link_offered(user: User | None) -> bool:
+    """Whether the account panel offers to link a login: to an anonymous user with no other."""
+    if user is None or user.provider_type != ANONYMOUS:
+        return False
+    return all(i.provider_type == ANONYMOUS for i in user.identities)
+
+
+def render_social(providers: list[AuthProviderInfo]) -> None:
+    """A button per social provider, twice: to sign in, and (in the account panel, for an
+    anonymous user) to link it. Both groups hide when the server has none enabled."""
+    for box, verb, key in (("social", "Sign in with {}", "social"),
+                           ("link-social", "Link your {} account", "link-social")):
+        _by_id(box).hidden = not providers
+        buttons = []
+        for provider in providers:
+            item = _text(web.li)
+            item.append(_text(web.button, verb.format(social_label(provider)), type="button",
+                              class_="social-button", data_provider=provider.name,
+                              data_focus_key=f"{key}:{provider.name}"))
+            buttons.append(item._dom_element)
+        _by_id(f"{box}-list").replaceChildren(*buttons)
 
 
 def _summary(user: User) -> Any:
     box = _text(web.div)
-    box.append(_text(web.p, user_label(user), class_="who-name", id="current-user-name"))
+    label = user_label(user)
+    who = _text(web.div, None, class_="who")
+    picture = picture_url(user)
+    if picture is not None:
+        # Only an http(s) URL, set as an attribute; the CSP's img-src decides the hosts.
+        who.append(_text(web.img, None, src=picture, alt=label, id="current-user-picture",
+                         class_="avatar", width="56", height="56", referrerpolicy="no-referrer"))
+    who.append(_text(web.p, label, class_="who-name", id="current-user-name"))
+    box.append(who)
     facts = _text(web.dl)
     rows: list[tuple[str, Any]] = [
         ("User id", _text(web.code, user.id, id="current-user-id")),
@@ -291,6 +325,13 @@ def go_live() -> None:
     """Enable every control that waited for Python (``.live`` fieldsets and buttons)."""
     for element in document.querySelectorAll(".live"):
         element.disabled = False
+
+
+def show_landing(text: str) -> None:
+    """Show only the landing panel (``<html data-view="landing">``) with ``text``: the popup
+    of a social login, or the page while it finishes one."""
+    document.documentElement.dataset.view = "landing"
+    _set("landing-message", text)
 
 
 def show_outcome(text: str, tone: str, *, show: tuple[str, ...] = (),

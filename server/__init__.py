@@ -26,7 +26,7 @@ from .services.ratelimit import RateLimit
 from .services.tokens import TokenSigner
 from .settings import ConfigError, Settings, ensure_data_dir, load_or_create_secret
 from .store import Store, is_shared, open_store_for
-from .web import frontend_routes
+from .web import frontend_routes, picture_origins
 
 __all__ = ["Settings", "build_services", "create_app"]
 
@@ -83,7 +83,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes: list[BaseRoute] = list(ROUTES)
     if settings.serve_frontend:
-        routes += frontend_routes()
+        routes += frontend_routes(img_sources=picture_origins(settings))
     return Starlette(
         routes=routes,
         middleware=[

@@ -13,7 +13,11 @@ Rules that must hold:
    builds its worker hooks with ``Function(...)`` (``src/hooks.js``, ``createFunction``) while it
    starts, even on a page without workers, and stops if that is refused. Pyodide by itself starts
    without it (checked in Chromium). ``'unsafe-inline'`` is never allowed, so HTML that slipped
-   into a page could not run scripts or event handler attributes.
+   into a page could not run scripts or event handler attributes. Images come from this origin
+   and from any ``https:`` host, since the profile shows the picture a social login provider
+   gives (Google and Facebook serve them from CDNs whose host names change), plus the plain
+   ``http`` origins of the configured social providers' issuers (a provider on loopback, in tests
+   and development): no other ``http`` host, and no ``data:``.
    ``tests/e2e/test_ui_page.py`` checks that a page loads with no CSP violation reported.
 2. What an embedding page on another origin loads (``/static/embed.js``, ``/static/embed.css``,
    ``/embed/bundle.json`` and Pyodide under ``/vendor/pyodide``) is public and carries no
@@ -21,7 +25,8 @@ Rules that must hold:
    (``[cors] allowed_origins``, in ``server/cors.py``) is what decides who may log in.
 3. Pages, the page's Python and the embed bundle are revalidated on every load (``no-cache`` with
    an ETag), so a deploy is seen at once; the vendored runtimes change only with ``npm ci`` and
-   are cached for a day.
+   are cached for a day, or for a year under a content-addressed URL, and go out precompressed
+   (``server/assets.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import json
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -39,7 +45,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .settings import REPO_ROOT
+from .settings import REPO_ROOT, Settings
 
 VENDOR = {
     "/vendor/pyodide": REPO_ROOT / "node_modules" / "pyodide",
@@ -60,7 +66,7 @@ BASE_CSP = {
     "script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'",
     "style-src": "'self'",
     "connect-src": "'self'",
-    "img-src": "'self'",
+    "img-src": "'self' https:",
     "base-uri": "'none'",
     "form-action": "'self'",
     "frame-ancestors": "'none'",
@@ -112,34 +118,52 @@ def inline_script_hashes(html: str) -> list[str]:
     ]
 
 
-def content_security_policy(html: str) -> str:
-    """The policy for one page: ``BASE_CSP`` plus the hashes of its inline scripts."""
+def picture_origins(settings: Settings) -> tuple[str, ...]:
+    """The ``http://`` origins of the configured social providers' issuers, sorted.
+
+    ``https:`` pictures are allowed anyway; this lets the picture of a provider that runs over
+    plain HTTP (on loopback, in tests and development) show too, and no other ``http`` host.
+    """
+    origins: set[str] = set()
+    for provider in settings.oauth.values():
+        for issuer in (provider.issuer, *provider.issuers):
+            parts = urlsplit(issuer)
+            if parts.scheme == "http" and parts.netloc:
+                origins.add(f"http://{parts.netloc}")
+    return tuple(sorted(origins))
+
+
+def content_security_policy(html: str, img_sources: Iterable[str] = ()) -> str:
+    """The policy for one page: ``BASE_CSP`` plus the hashes of its inline scripts, and
+    ``img_sources`` (e.g. ``picture_origins(settings)``) added to ``img-src``."""
     directives = dict(BASE_CSP)
     hashes = inline_script_hashes(html)
     if hashes:
         directives["script-src"] += " " + " ".join(hashes)
+    extra = " ".join(img_sources)
+    if extra:
+        directives["img-src"] += " " + extra
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-_csp_cache: dict[Path, tuple[float, str]] = {}
-
-
-def _csp_for(path: Path) -> str:
-    mtime = path.stat().st_mtime
-    cached = _csp_cache.get(path)
-    if cached is None or cached[0] != mtime:
-        cached = (mtime, content_security_policy(path.read_text(encoding="utf-8")))
-        _csp_cache[path] = cached
-    return cached[1]
-
-
-def _page(root: Path, name: str, url: str | None = None) -> Route:
+def _page(root: Path, name: str, url: str | None = None,
+          img_sources: tuple[str, ...] = ()) -> Route:
     path = root / name
+    # The policy is computed once per version of the file (by its mtime).
+    cache: dict[str, tuple[float, str]] = {}
+
+    def policy() -> str:
+        mtime = path.stat().st_mtime
+        cached = cache.get("csp")
+        if cached is None or cached[0] != mtime:
+            html = path.read_text(encoding="utf-8")
+            cached = cache["csp"] = (mtime, content_security_policy(html, img_sources))
+        return cached[1]
 
     async def serve(request: Request) -> Response:
         headers = dict(PAGE_HEADERS)
         if name.endswith(".html"):
-            headers["Content-Security-Policy"] = _csp_for(path)
+            headers["Content-Security-Policy"] = policy()
         return FileResponse(path, headers=headers)
 
     return Route(url or f"/{name}", serve, methods=["GET", "HEAD"], name=f"page:{url or name}")
@@ -192,15 +216,20 @@ def _embed_bundle(root: Path) -> Route:
     return Route("/embed/bundle.json", bundle, methods=["GET", "HEAD"])
 
 
-def frontend_routes(root: Path = REPO_ROOT) -> list[BaseRoute]:
-    """Routes that serve the pages and their assets."""
+def frontend_routes(root: Path = REPO_ROOT, *,
+                    img_sources: tuple[str, ...] = ()) -> list[BaseRoute]:
+    """Routes that serve the pages and their assets; ``img_sources`` widen the pages'
+    ``img-src`` (``create_app`` passes ``picture_origins(settings)``)."""
     routes: list[BaseRoute] = []
     if (root / "index.html").exists():
-        routes.append(_page(root, "index.html", "/"))
-    routes += [_page(root, name) for name in PAGES if (root / name).exists()]
+        routes.append(_page(root, "index.html", "/", img_sources))
+    routes += [_page(root, name, None, img_sources) for name in PAGES if (root / name).exists()]
     routes.append(_embed_bundle(root))
     routes.append(Mount("/app", app=_static(root / "app", REVALIDATE)))
     routes.append(Mount("/static", app=_static(root / "static", REVALIDATE, public=True)))
-    routes += [Mount(prefix, app=_static(path, VENDOR_CACHE, public=prefix.endswith("pyodide")))
-               for prefix, path in VENDOR.items()]
+    # The runtimes, precompressed, plus Pyodide's quick start. (Imported here, so that
+    # ``python -m server.assets`` does not find itself imported already.)
+    from . import assets
+
+    routes += assets.vendor_routes(VENDOR, public=[p for p in VENDOR if p.endswith("pyodide")])
     return routes

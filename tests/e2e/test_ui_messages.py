@@ -11,9 +11,18 @@ import json
 import pytest
 
 from app.embed import Bridge
-from app.messages import friendly, provider_name, token_outcome
+from app.messages import (
+    friendly,
+    picture_url,
+    popup_blocked,
+    provider_name,
+    social_label,
+    social_text,
+    token_outcome,
+)
 from app.sdk import AppError, ErrorCode, MemoryStorage
 from app.sdk.adapters.native import UrllibTransport
+from app.sdk.providers import AuthProviderInfo
 
 from .ui_helpers import run_async
 
@@ -54,6 +63,84 @@ def test_token_outcomes_and_names():
     assert token_outcome(error(ErrorCode.BAD_REQUEST, "token expired")) is None
     assert provider_name("local-userpass") == "Email and password"
     assert provider_name("something-new") == "something-new"
+
+
+def redirect_error(text: str, code: str | None = None) -> AppError:
+    # What the SDK raises for a redirect login's _baas_error (or a closed window).
+    return AppError.redirect(text, code)
+
+
+@pytest.mark.parametrize(("err", "provider", "words"), [
+    (redirect_error("Window closed", "WindowClosed"), "Google",
+     "The Google sign-in window was closed before you finished"),
+    (redirect_error("Window closed", "WindowClosed"), None,
+     "The sign-in window was closed before you finished"),
+    (redirect_error("oauth2-google login failed: the provider answered: The user declined",
+                    "AuthError"), "Google", "Google didn't let you sign in"),
+    (redirect_error("oauth2-google login failed: the provider answered: no", "AuthError"),
+     None, "The sign-in service didn't let you sign in"),
+    (redirect_error("could not reach the identity provider of oauth2-google (token endpoint)",
+                    "InternalServerError"), "Google", "Can't reach Google right now"),
+    (redirect_error("oauth2-google login failed: the ID token has expired", "AuthError"),
+     "Google", "We couldn't check your sign-in with Google"),
+    (error(ErrorCode.INVALID_PARAMETER, "redirect URL not allowed: https://x.example/"),
+     "Google", "isn't on the server's list of pages"),
+    (redirect_error("identity already linked", "IdentityAlreadyLinked"), "Google",
+     "already belongs to another account"),
+    (AppError("Request failed: fetch failed", code=ErrorCode.NETWORK_ERROR), "Google",
+     "Can't reach the server"),
+])
+def test_social_messages(err, provider, words):
+    text = social_text(err) if provider is None else social_text(err, provider)
+    assert words in text
+
+
+def test_a_blocked_popup_is_told_from_a_closed_window():
+    try:
+        try:
+            raise OSError("the browser blocked the popup")
+        except OSError as exc:
+            raise AppError.redirect("could not open the login window", "WindowClosed") from exc
+    except AppError as err:
+        blocked = err
+    assert popup_blocked(blocked)
+    assert not popup_blocked(redirect_error("Window closed", "WindowClosed"))
+    assert not popup_blocked(error(ErrorCode.NETWORK_ERROR, "fetch failed", 0))
+
+
+def test_social_labels():
+    assert social_label(AuthProviderInfo("oauth2-google", "oauth2-google", "Google")) == "Google"
+    assert social_label(AuthProviderInfo("oidc-sso", "oidc", "Company SSO")) == "Company SSO"
+    assert social_label(AuthProviderInfo("oidc", "oidc")) == "OpenID Connect"
+
+
+class _Profile:
+    def __init__(self, url):
+        self.picture_url = url
+
+
+class _User:
+    def __init__(self, url):
+        self.profile = _Profile(url)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://lh3.googleusercontent.com/a/x=s96-c", True),
+    ("http://127.0.0.1:5555/pictures/alice.svg", True),
+    ("HTTPS://example.com/p.png", True),
+    ("javascript:alert(1)", False),
+    ("data:image/svg+xml,<svg onload=alert(1)>", False),
+    ("//evil.example/p.png", False),
+    ("/static/favicon.svg", False),
+    ("https://", False),
+    ('https://example.com/a" onerror="alert(1)', False),
+    ("https://example.com/a b.png", False),
+    ("", False),
+    (None, False),
+    (42, False),
+])
+def test_only_http_pictures_are_shown(url, shown):
+    assert picture_url(_User(url)) == (url if shown else None)
 
 
 def test_bridge_answers_json_and_notifies_settled_state(live_server):

@@ -12,9 +12,12 @@ import tomllib
 
 import pytest
 from playwright.sync_api import Page, Route, expect
+from starlette.testclient import TestClient
 
 from app.sdk.adapters.native import make_app
+from server import create_app
 from server.web import embed_files
+from tests.conftest import make_settings
 
 from .ui_helpers import (
     PASSWORD,
@@ -33,7 +36,8 @@ NOT_IN_PYSCRIPT = {"app/main.py", "app/embed.py", "app/sdk/adapters/native.py"}
 
 def test_pyscript_toml_copies_every_module_of_app():
     config = tomllib.loads((REPO / "pyscript.toml").read_text())
-    assert config["interpreter"] == "/vendor/pyodide/pyodide.mjs"
+    # Pyodide from this server, through its quick-start module (server/assets.py).
+    assert config["interpreter"] == "/vendor/pyodide-boot.mjs"
     assert "packages" not in config
     files = config["files"]
     modules = {p.relative_to(REPO).as_posix() for p in REPO.glob("app/**/*.py")
@@ -50,11 +54,16 @@ def test_embed_bundle_has_the_sdk_and_the_bridge_only():
 
 
 @pytest.mark.parametrize("path", PAGES)
+def _policy(response) -> dict[str, str]:
+    return dict(part.strip().split(" ", 1) for part in
+                response.headers["content-security-policy"].split(";"))
+
+
+@pytest.mark.parametrize("path", PAGES)
 def test_pages_send_a_minimal_content_security_policy(client, path):
     response = client.get(path)
     assert response.status_code == 200
-    policy = dict(part.strip().split(" ", 1) for part in
-                  response.headers["content-security-policy"].split(";"))
+    policy = _policy(response)
     inline = re.findall(r"<script>(.*?)</script>", response.text, re.S)
     hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
               for s in inline]
@@ -64,9 +73,28 @@ def test_pages_send_a_minimal_content_security_policy(client, path):
     assert policy["connect-src"] == "'self'"
     assert policy["style-src"] == "'self'"
     assert policy["frame-ancestors"] == "'none'"
+    # Profile pictures from social providers are https; nothing else, no data: URLs.
+    assert policy["img-src"] == "'self' https:"
     assert "unsafe-inline" not in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"] == "no-referrer"
     assert response.headers["cache-control"] == "no-cache"
+
+
+def test_img_src_adds_the_http_origins_of_configured_issuers_only(tmp_path):
+    secrets = {"enabled": True, "client_id": "c", "client_secret": "s"}
+    endpoints = {"authorization_endpoint": "http://127.0.0.1:5555/auth",
+                 "token_endpoint": "http://127.0.0.1:5555/token",
+                 "jwks_uri": "http://127.0.0.1:5555/jwks"}
+    settings = make_settings(tmp_path / "data", {"providers": {
+        # A loopback provider as Google (as in the tests), one on https, one switched off.
+        "oauth2-google": {**secrets, **endpoints, "issuer": "http://127.0.0.1:5555/realm"},
+        "oidc": {**secrets, **endpoints, "issuer": "https://sso.example.com/realms/main"},
+        "oidc-off": {**secrets, "enabled": False, "issuer": "http://10.0.0.1:8080"},
+    }})
+    with TestClient(create_app(settings), base_url="http://testserver") as test_client:
+        for path in PAGES[:3]:
+            policy = _policy(test_client.get(path))
+            assert policy["img-src"] == "'self' https: http://127.0.0.1:5555"
 
 
 def test_embedding_assets_are_public_and_the_runtime_is_cached(client):
@@ -144,7 +172,9 @@ def test_shell_before_python_returning_user_and_keyboard_only(page: Page, live_s
     page.reload(wait_until="domcontentloaded")
     expect(page.locator("html")).to_have_attribute("data-view", "account")
     expect(page.locator("#signin")).to_be_hidden()
-    expect(page.locator("#account-summary")).to_have_text("Loading your account…")
+    # The stored name or email shows at once (index.html); the rest waits for Python.
+    expect(page.locator("#current-user-name")).to_have_text("kim@example.com")
+    expect(page.locator("#account-summary .placeholder")).to_have_text("Loading your account…")
     _release(page, held)
     wait_ready(page)
     expect_signed_in(page, "kim@example.com")

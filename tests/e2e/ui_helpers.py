@@ -97,10 +97,10 @@ def register(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Create account").click()
 
 
-def expect_signed_in(page: Page, label: str) -> None:
-    """The account panel shows ``label`` as the current user."""
-    expect(page.locator("html")).to_have_attribute("data-view", "account")
-    expect(page.locator("#current-user-name")).to_have_text(label)
+def expect_signed_in(page: Page, label: str, timeout: float | None = None) -> None:
+    """The account panel shows ``label`` as the current user (within ``timeout`` ms)."""
+    expect(page.locator("html")).to_have_attribute("data-view", "account", timeout=timeout)
+    expect(page.locator("#current-user-name")).to_have_text(label, timeout=timeout)
 
 
 def account_row(page: Page, label: str) -> Any:

@@ -7,6 +7,7 @@ a login rate limit only holds if the workers count in the store together.
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
@@ -14,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 from app.sdk import routes
+from server.asgi import DropQueryStrings, from_environment
 from server.settings import REPO_ROOT
 from tests.server.helpers import PASSWORD
 
@@ -73,3 +76,19 @@ def test_a_wrong_database_is_one_clear_line(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("serve.py: cannot open the store") and "Traceback" not in \
         done.stderr, done.stderr
+
+
+def test_the_factory_takes_its_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    monkeypatch.setenv("LATCHKEY_CONFIG", str(write_config(tmp_path / "app.toml")))
+    monkeypatch.setenv("LATCHKEY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:{tmp_path / 'env.sqlite3'}")
+    monkeypatch.setenv("LATCHKEY_PUBLIC_URL", "https://auth.example.com")
+    with TestClient(from_environment()) as client:
+        location = client.get(routes.location(APP_ID)).json()
+        assert client.post(routes.login(APP_ID, routes.ANON_USER), json={}).status_code == 200
+    assert location["hostname"] == "https://auth.example.com"
+    assert (tmp_path / "env.sqlite3").exists() and (tmp_path / "data" / "signing-key").exists()
+    access = logging.getLogger("uvicorn.access")
+    from_environment()
+    assert sum(isinstance(f, DropQueryStrings) for f in access.filters) == 1

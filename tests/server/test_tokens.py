@@ -18,8 +18,9 @@ APP = "latchkey-demo"
 
 
 def _claims(**extra: Any) -> dict[str, Any]:
+    # Valid for an hour: parametrised tokens are made at collection, minutes before they run.
     now = int(time.time())
-    claims = {"exp": now + 60, "iat": now, "sub": "u1", "typ": "access", "baas_id": "s1",
+    claims = {"exp": now + 3600, "iat": now, "sub": "u1", "typ": "access", "baas_id": "s1",
               "baas_device_id": "d1", "baas_app": APP, "jti": "j1", "user_data": {"a": [1]}}
     claims.update(extra)
     return {k: v for k, v in claims.items() if v is not None}

@@ -57,6 +57,15 @@ def test_register_needs_an_email_and_a_password(api: Api) -> None:
     assert_error(api.register("x" * 250 + "@example.com"), 400, "InvalidParameter")
 
 
+def test_emails_with_control_characters_are_refused(api: Api) -> None:
+    # PostgreSQL text cannot hold NUL; no real address holds any control character.
+    for email in ("a\x00@example.com", "a\x1b[31m@example.com", "a\u200b@example.com"):
+        assert_error(api.register(email), 400, "InvalidParameter", "invalid email address")
+        assert_error(api.action("reset/send", {"email": email}), 400, "InvalidParameter")
+    # Logins look the name up without checking it: such a name is simply unknown.
+    assert_error(api.log_in("a\x00@example.com"), 401, "InvalidPassword")
+
+
 def test_unknown_emails_are_user_not_found(make_api) -> None:
     api = make_api(userpass_overrides(confirmation="email"))
     for action in ("confirm/send", "reset/send"):

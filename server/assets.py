@@ -1,0 +1,374 @@
+"""The vendored runtimes, served fast: precompressed, cached for long, and a quick Pyodide start.
+
+``server.web`` mounts what ``vendor_routes()`` returns. Setup runs ``python -m server.assets``
+(``scripts/setup``), which prepares everything below in ``CACHE_DIR``; without it the server
+still works, only slower.
+
+Rules that must hold:
+
+1. Compression happens once, at setup, never per request. ``python -m server.assets`` writes a
+   brotli and a gzip copy of every compressible vendored file into ``CACHE_DIR``, each stamped
+   with its source's mtime. A copy is served only when the request accepts its encoding and the
+   stamp still matches the source; otherwise the file itself goes out. Every answer for a
+   compressible file says ``Vary: Accept-Encoding``.
+2. Pyodide is also served under a content-addressed prefix, ``/vendor/pyodide@<tag>/``, where
+   the tag is a digest of the Pyodide build's files: those answers are cached for a year
+   (``immutable``), since a new build gets a new tag. ``/vendor/pyodide/`` stays as it was
+   (cached for a day), for embedding pages and anything else that names it.
+3. ``/vendor/pyodide-boot.mjs`` is PyScript's ``interpreter`` (``pyscript.toml``): a small module,
+   revalidated on every load, that loads Pyodide from the tagged prefix and restores it from a
+   memory snapshot when setup made one for this exact build (``server.snapshot``). The snapshot
+   lives at ``/vendor/pyodide-snapshot/<tag>.bin`` (immutable too). A page whose snapshot is
+   missing, or fails to restore, starts Pyodide the ordinary way: slower, never broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import mimetypes
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from .settings import REPO_ROOT
+
+PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
+#: Derived files, made at setup; ``npm ci`` wipes them with the rest of ``node_modules``.
+CACHE_DIR = REPO_ROOT / "node_modules" / ".cache" / "latchkey"
+COMPRESSED = "compressed"
+SNAPSHOTS = "snapshot"
+BOOT_TEMPLATE = Path(__file__).with_name("pyodide_boot.mjs")
+
+#: The files of one Pyodide build; their digest is the tag of rule 2.
+BUILD_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+               "pyodide-lock.json")
+COMPRESSIBLE = frozenset({".js", ".mjs", ".wasm", ".json", ".css", ".bin", ".zip", ".html"})
+MIN_COMPRESS_BYTES = 1024
+# Encodings in order of preference, with the file suffix of their copies. Brotli needs the
+# optional ``brotli`` package at setup; gzip is always made.
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+BROTLI_QUALITY = 9  # Close to 11 in size (the snapshot: 4.9 MB against 4.2), 20x faster.
+
+DAY = "public, max-age=86400"
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("application/wasm", ".wasm")
+
+
+# The tag of a Pyodide build (rule 2) ---------------------------------------------------------
+
+_tags: dict[tuple[object, ...], str] = {}
+_tags_lock = threading.Lock()
+
+
+def build_tag(pyodide_dir: Path = PYODIDE_DIR) -> str | None:
+    """A digest of the Pyodide build's files (16 hex digits), or ``None`` without Pyodide.
+
+    Computed once per process and build (about 30 ms), keyed by the files' sizes and mtimes.
+    """
+    try:
+        stats = [(pyodide_dir / name).stat() for name in BUILD_FILES]
+    except OSError:
+        return None
+    key = (str(pyodide_dir), *((s.st_size, s.st_mtime_ns) for s in stats))
+    with _tags_lock:
+        tag = _tags.get(key)
+        if tag is None:
+            digest = hashlib.sha256()
+            for name in BUILD_FILES:
+                digest.update(name.encode() + b"\0" + (pyodide_dir / name).read_bytes())
+            tag = _tags[key] = digest.hexdigest()[:16]
+    return tag
+
+
+def snapshot_path(tag: str, cache_dir: Path = CACHE_DIR) -> Path:
+    """Where the memory snapshot of the build ``tag`` is kept."""
+    return cache_dir / SNAPSHOTS / f"{tag}.bin"
+
+
+# Serving (rules 1 and 2) ---------------------------------------------------------------------
+
+
+def accepted_encodings(header: str | None) -> set[str]:
+    """The content codings an ``Accept-Encoding`` header accepts (``q=0`` means refused)."""
+    accepted: set[str] = set()
+    for part in (header or "").split(","):
+        name, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if name and quality > 0:
+            accepted.add(name.strip().lower())
+    return accepted
+
+
+class PrecompressedFiles(StaticFiles):
+    """``StaticFiles`` that answers with a precompressed copy from ``copies`` when it can.
+
+    ``copies`` mirrors ``directory``: ``<copies>/<path>.br`` and ``.gz`` (rule 1). Path checks,
+    ``HEAD``, ``ETag`` and ``304`` answers are ``StaticFiles``' own.
+    """
+
+    def __init__(self, directory: Path, copies: Path, headers: Iterable[tuple[str, str]] = ()):
+        super().__init__(directory=directory, check_dir=False)
+        self.source = directory
+        self.copies = copies
+        self.headers = list(headers)
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        path = Path(full_path)
+        request_headers = Headers(scope=scope)
+        headers = dict(self.headers)
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        served, served_stat = path, stat_result
+        if path.suffix in COMPRESSIBLE:
+            headers["Vary"] = "Accept-Encoding"
+            copy = self._copy_for(path, stat_result, request_headers.get("accept-encoding"))
+            if copy is not None:
+                encoding, served, served_stat = copy
+                headers["Content-Encoding"] = encoding
+        response = FileResponse(served, status_code=status_code, stat_result=served_stat,
+                                media_type=media_type, headers=headers)
+        if "content-encoding" in response.headers:
+            # Ranges would be of the compressed bytes; nothing here needs them.
+            del response.headers["accept-ranges"]
+        if self.is_not_modified(response.headers, request_headers):
+            return NotModifiedResponse(response.headers)
+        return response
+
+    def _copy_for(self, path: Path, source: os.stat_result,
+                  accept_encoding: str | None) -> tuple[str, Path, os.stat_result] | None:
+        accepted = accepted_encodings(accept_encoding)
+        try:
+            relative = path.resolve().relative_to(self.source.resolve())
+        except ValueError:
+            return None
+        for encoding, suffix in ENCODINGS:
+            if encoding not in accepted:
+                continue
+            copy = self.copies / (relative.as_posix() + suffix)
+            try:
+                stat = copy.stat()
+            except OSError:
+                continue
+            if stat.st_mtime_ns == source.st_mtime_ns:
+                return encoding, copy, stat
+        return None
+
+
+class _Tagged:
+    """ASGI app for ``/vendor/pyodide@{tag}/``: the files, if the tag is the current build's."""
+
+    def __init__(self, files: PrecompressedFiles, pyodide_dir: Path) -> None:
+        self.files = files
+        self.pyodide_dir = pyodide_dir
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("path_params", {}).get("tag") != build_tag(self.pyodide_dir):
+            await Response("not found", status_code=404)(scope, receive, send)
+            return
+        await self.files(scope, receive, send)
+
+
+PUBLIC = (("Access-Control-Allow-Origin", "*"), ("Cross-Origin-Resource-Policy", "cross-origin"))
+
+
+def _headers(cache: str, public: bool) -> list[tuple[str, str]]:
+    return [("Cache-Control", cache), ("X-Content-Type-Options", "nosniff"),
+            *(PUBLIC if public else ())]
+
+
+def vendor_files(directory: Path, name: str, *, cache: str = DAY, public: bool = False,
+                 cache_dir: Path = CACHE_DIR) -> PrecompressedFiles:
+    """The files of one vendored package, with their precompressed copies (rule 1)."""
+    return PrecompressedFiles(directory, cache_dir / COMPRESSED / name, _headers(cache, public))
+
+
+def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR) -> str | None:
+    """The text of ``/vendor/pyodide-boot.mjs`` (rule 3), or ``None`` without Pyodide."""
+    tag = build_tag(pyodide_dir)
+    if tag is None:
+        return None
+    snapshot = snapshot_path(tag, cache_dir)
+    snapshot_url = f"/vendor/pyodide-snapshot/{tag}.bin" if snapshot.is_file() else None
+    text = BOOT_TEMPLATE.read_text(encoding="utf-8")
+    # The index URL goes inside string literals (a tag is hex, nothing to escape); the snapshot
+    # URL replaces a whole literal, so that it can be null.
+    return (text.replace("__INDEX_URL__", f"/vendor/pyodide@{tag}/")
+                .replace('"__SNAPSHOT_URL__"', json.dumps(snapshot_url)))
+
+
+def _boot_route(pyodide_dir: Path, cache_dir: Path) -> Route:
+    async def boot(request: Request) -> Response:
+        text = boot_module(pyodide_dir, cache_dir)
+        if text is None:
+            return Response("Pyodide is not installed (run scripts/setup).", status_code=404)
+        etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+        headers = {"Cache-Control": REVALIDATE, "ETag": etag, "X-Content-Type-Options": "nosniff"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(text, media_type="text/javascript", headers=headers)
+
+    return Route("/vendor/pyodide-boot.mjs", boot, methods=["GET", "HEAD"])
+
+
+def vendor_routes(vendor: dict[str, Path], *, public: Iterable[str] = (),
+                  pyodide_prefix: str = "/vendor/pyodide",
+                  cache_dir: Path = CACHE_DIR) -> list[BaseRoute]:
+    """Routes for the vendored packages (``{url prefix: directory}``), plus rule 2 and 3's."""
+    shared = set(public)
+    routes: list[BaseRoute] = []
+    pyodide_dir = vendor.get(pyodide_prefix)
+    if pyodide_dir is not None:
+        name = pyodide_prefix.rsplit("/", 1)[-1]
+        tagged = vendor_files(pyodide_dir, name, cache=IMMUTABLE,
+                              public=pyodide_prefix in shared, cache_dir=cache_dir)
+        routes += [
+            _boot_route(pyodide_dir, cache_dir),
+            Mount("/vendor/pyodide-snapshot",
+                  app=vendor_files(cache_dir / SNAPSHOTS, SNAPSHOTS, cache=IMMUTABLE,
+                                   cache_dir=cache_dir)),
+            Mount(pyodide_prefix + "@{tag}", app=_Tagged(tagged, pyodide_dir)),
+        ]
+    for prefix, directory in vendor.items():
+        routes.append(Mount(prefix, app=vendor_files(
+            directory, prefix.rsplit("/", 1)[-1], public=prefix in shared, cache_dir=cache_dir)))
+    return routes
+
+
+# Setup: the compressed copies and the snapshot ----------------------------------------------
+
+
+def _compressible(directory: Path) -> Iterator[Path]:
+    for path in sorted(directory.rglob("*")):
+        if (path.is_file() and path.suffix in COMPRESSIBLE
+                and path.stat().st_size >= MIN_COMPRESS_BYTES
+                and ".cache" not in path.relative_to(directory).parts):
+            yield path
+
+
+def _brotli() -> object | None:
+    try:
+        import brotli  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return brotli
+
+
+def compress_tree(directory: Path, copies: Path) -> int:
+    """Write the missing or stale ``.br``/``.gz`` copies of ``directory``'s files; how many."""
+    brotli = _brotli()
+    made = 0
+    for path in _compressible(directory):
+        source = path.stat()
+        relative = path.relative_to(directory).as_posix()
+        data: bytes | None = None
+        for encoding, suffix in ENCODINGS:
+            if encoding == "br" and brotli is None:
+                continue
+            copy = copies / (relative + suffix)
+            try:
+                if copy.stat().st_mtime_ns == source.st_mtime_ns:
+                    continue
+            except OSError:
+                pass
+            data = path.read_bytes() if data is None else data
+            if encoding == "br":
+                packed: bytes = brotli.compress(data, quality=BROTLI_QUALITY)  # type: ignore[attr-defined]
+            else:
+                packed = gzip.compress(data, compresslevel=9, mtime=0)
+            if len(packed) >= len(data):
+                continue  # Already compressed (a zip of deflated files): not worth a copy.
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            partial = copy.with_name(copy.name + ".part")
+            partial.write_bytes(packed)
+            os.utime(partial, ns=(source.st_atime_ns, source.st_mtime_ns))
+            partial.replace(copy)
+            made += 1
+    return made
+
+
+def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: bool = True,
+          chromium: str | None = None, log: bool = True) -> dict[str, object]:
+    """Everything rules 1-3 serve: the Pyodide snapshot (if Chromium is there), then the
+    compressed copies. Idempotent: what is up to date is left alone."""
+    from . import snapshot as snapshots
+
+    def say(text: str) -> None:
+        if log:
+            print(f"assets: {text}", flush=True)
+
+    report: dict[str, object] = {}
+    pyodide_dir = vendor.get("/vendor/pyodide")
+    tag = build_tag(pyodide_dir) if pyodide_dir is not None else None
+    if snapshot and pyodide_dir is not None and tag is not None:
+        target = snapshot_path(tag, cache_dir)
+        if target.is_file():
+            report["snapshot"] = str(target)
+        else:
+            started = time.monotonic()
+            try:
+                snapshots.build_snapshot(pyodide_dir, target, tag, chromium=chromium)
+            except snapshots.SnapshotUnavailable as exc:
+                say(f"no Pyodide snapshot ({exc}); pages start without it, about 2 s slower")
+                report["snapshot"] = None
+            else:
+                say(f"made the Pyodide snapshot {target.name} "
+                    f"({target.stat().st_size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
+                report["snapshot"] = str(target)
+    started = time.monotonic()
+    made = 0
+    for prefix, directory in vendor.items():
+        if directory.is_dir():
+            made += compress_tree(directory, cache_dir / COMPRESSED / prefix.rsplit("/", 1)[-1])
+    snapshot_dir = cache_dir / SNAPSHOTS
+    if snapshot_dir.is_dir():
+        made += compress_tree(snapshot_dir, cache_dir / COMPRESSED / SNAPSHOTS)
+    if made:
+        kinds = "brotli and gzip" if _brotli() is not None else "gzip (no brotli module)"
+        say(f"compressed {made} files ({kinds}) in {time.monotonic() - started:.0f} s")
+    report["compressed"] = made
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m server.assets [--no-snapshot] [--chromium PATH]``."""
+    from .web import VENDOR
+
+    parser = argparse.ArgumentParser(prog="python -m server.assets", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-snapshot", action="store_true", help="skip the Pyodide snapshot")
+    parser.add_argument("--chromium", help="the browser that makes the snapshot")
+    args = parser.parse_args(argv)
+    build(VENDOR, snapshot=not args.no_snapshot, chromium=args.chromium)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""A Pyodide memory snapshot, made at setup in headless Chromium, for a page start in under 1 s.
+
+A snapshot is Pyodide's whole memory right after it started and imported the standard library
+modules the pages use (``PRELOAD``). Restoring it (``server/pyodide_boot.mjs``) skips the
+interpreter's start-up and those imports: the slow part of a start, which no cache helps with.
+
+Rules that must hold:
+
+1. The snapshot is made by the browser the pages run in, from the same files at the same URL
+   path as the pages load them (``/vendor/pyodide@<tag>/``), so the restored state is exactly
+   what an ordinary start would have made. Node could make one too, but it leaves its own
+   traces in the interpreter (its locale, the script's path in ``os.environ``).
+2. It holds only the standard library and Pyodide's own modules, never the app's code, which
+   can change without a new Pyodide build. Pyodide refuses a snapshot of another build.
+3. Nothing else is needed to make it: a throwaway loopback HTTP server (stdlib) serves Pyodide
+   and a one-off page, Chromium runs the page headless, the page posts the snapshot back.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+TIMEOUT_SECONDS = 180.0
+MAX_BYTES = 512 * 1024 * 1024
+#: Standard library and Pyodide modules that the pages import (measured on index.html), so they
+#: come back imported. Leaving one out only costs its import time; none holds page state.
+PRELOAD = (
+    "asyncio", "base64", "binascii", "bisect", "collections", "collections.abc", "contextlib",
+    "copy", "dataclasses", "datetime", "decimal", "enum", "fnmatch", "functools", "glob",
+    "heapq", "hmac", "html", "html.entities", "http", "importlib.util", "inspect", "io",
+    "ipaddress", "json", "logging", "math", "numbers", "pathlib", "platform", "random", "re",
+    "secrets", "shutil", "string", "struct", "tempfile", "textwrap", "threading", "tokenize",
+    "traceback", "typing", "urllib.parse", "warnings", "weakref", "zipfile",
+    "pyodide.code", "pyodide.ffi", "pyodide.webloop",
+)
+
+PAGE = """<!doctype html>
+<meta charset="utf-8"><title>Pyodide snapshot</title>
+<script type="module">
+const report = (path, body) => fetch(path, { method: "POST", body });
+try {
+  const { loadPyodide } = await import(INDEX_URL + "pyodide.mjs");
+  const pyodide = await loadPyodide({ indexURL: INDEX_URL, _makeSnapshot: true });
+  pyodide.runPython(IMPORTS);
+  await report("/snapshot", pyodide.makeMemorySnapshot());
+} catch (error) {
+  await report("/error", String((error && error.stack) || error));
+}
+</script>
+"""
+
+
+class SnapshotUnavailable(Exception):
+    """No snapshot could be made here; the text says why (no browser, a failure)."""
+
+
+def find_chromium(explicit: str | None = None) -> str | None:
+    """The Chromium to use: ``explicit``, ``$LATCHKEY_CHROMIUM`` or a usual name on PATH."""
+    for candidate in (explicit, os.environ.get("LATCHKEY_CHROMIUM"), *CHROMIUM_CANDIDATES):
+        if candidate and (found := shutil.which(candidate)):
+            return found
+    return None
+
+
+class _Exchange:
+    """What the page posted back."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.snapshot: bytes | None = None
+        self.error: str | None = None
+
+
+def _handler(pyodide_dir: Path, prefix: str, exchange: _Exchange) -> type[BaseHTTPRequestHandler]:
+    imports = "import " + ", ".join(PRELOAD)
+    page = (PAGE.replace("INDEX_URL", json.dumps(prefix), 2)
+                .replace("IMPORTS", json.dumps(imports)).encode())
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/":
+                self._send(200, page, "text/html; charset=utf-8")
+                return
+            name = path.removeprefix(prefix)
+            target = (pyodide_dir / name).resolve()
+            if (not path.startswith(prefix) or not target.is_file()
+                    or not target.is_relative_to(pyodide_dir.resolve())):
+                self._send(404, b"not found", "text/plain")
+                return
+            kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            if target.suffix == ".mjs":
+                kind = "text/javascript"
+            self._send(200, target.read_bytes(), kind)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BYTES:
+                self._send(413, b"too large", "text/plain")
+                return
+            body = self.rfile.read(length)
+            if self.path == "/snapshot":
+                exchange.snapshot = body
+            else:
+                exchange.error = body.decode("utf-8", "replace")
+            self._send(204, b"", "text/plain")
+            exchange.done.set()
+
+    return Handler
+
+
+def build_snapshot(pyodide_dir: Path, target: Path, tag: str, *, chromium: str | None = None,
+                   timeout: float = TIMEOUT_SECONDS) -> Path:
+    """Make the snapshot of the Pyodide in ``pyodide_dir`` (build ``tag``) into ``target``."""
+    browser = find_chromium(chromium)
+    if browser is None:
+        raise SnapshotUnavailable("no Chromium found; install it (apt-get install chromium)")
+    exchange = _Exchange()
+    prefix = f"/vendor/pyodide@{tag}/"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(pyodide_dir, prefix, exchange))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    with tempfile.TemporaryDirectory(prefix="latchkey-snapshot-") as profile:
+        args = [browser, "--headless", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", url]
+        if os.geteuid() == 0:
+            args.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox.
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        try:
+            finished = exchange.done.wait(timeout)
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            server.shutdown()
+            server.server_close()
+    if not finished:
+        raise SnapshotUnavailable(f"Chromium made no snapshot within {timeout:.0f} s")
+    if exchange.snapshot is None:
+        raise SnapshotUnavailable(f"the snapshot page failed: {exchange.error}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(exchange.snapshot)
+    partial.replace(target)
+    return target
