@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     move.add_argument("--force", action="store_true",
                       help="replace the contents of a target that holds data")
     move.add_argument("--signing-key", type=Path, default=None, metavar="FILE",
-                      help="the SQLite store's signing key (default: signing-key beside it)")
+                      help="the SQLite store's signing key (default: signing-key in "
+                           "--data-dir, or beside the SQLite file)")
     return parser
 
 
@@ -176,7 +177,8 @@ def _migrate_store(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     path = Path(source.removeprefix("sqlite:").removeprefix("//"))
-    key_file = args.signing_key or path.parent / "signing-key"
+    key_dir = args.data_dir or path.parent  # The default SQLite file lives in the data dir.
+    key_file = args.signing_key or key_dir / "signing-key"
     try:
         counts = asyncio.run(migrate_store(path, target, force=args.force,
                                            signing_key_file=key_file))

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -140,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.data_dir is None:
             parser.error("--data-dir is required unless --floor")
         app = latchkey_app(args.data_dir, args.port)
-    from serve import DropQueryStrings
+    from server.asgi import keep_query_strings_out_of_logs
 
-    logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
+    keep_query_strings_out_of_logs()  # As serve.py does.
     print(json.dumps({"serving": args.port}), flush=True)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info", proxy_headers=False,
                 loop=args.loop, http=args.http)

@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -134,6 +135,11 @@ class PrecompressedFiles(StaticFiles):
         self.source = directory
         self.copies = copies
         self.headers = list(headers)
+
+    async def check_config(self) -> None:
+        # A package that is not installed (no ``npm ci`` yet) answers 404, never a 500.
+        if self.source.is_dir():
+            await super().check_config()
 
     def file_response(
         self,
@@ -273,7 +279,7 @@ def _compressible(directory: Path) -> Iterator[Path]:
             yield path
 
 
-def _brotli() -> object | None:
+def _brotli() -> Any:
     try:
         import brotli  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -300,7 +306,7 @@ def compress_tree(directory: Path, copies: Path) -> int:
                 pass
             data = path.read_bytes() if data is None else data
             if encoding == "br":
-                packed: bytes = brotli.compress(data, quality=BROTLI_QUALITY)  # type: ignore[attr-defined]
+                packed: bytes = brotli.compress(data, quality=BROTLI_QUALITY)
             else:
                 packed = gzip.compress(data, compresslevel=9, mtime=0)
             if len(packed) >= len(data):

@@ -1,0 +1,92 @@
+"""Run the three benchmarks, print each figure beside its reference and target, write JSON.
+
+    scripts/bench                      # installs what is missing, then runs this
+    .venv/bin/python -m benchmarks.run [--only startup,roundtrips,throughput]
+                                       [--rounds 5] [--seconds 4] [--quick]
+
+Takes about 5 minutes on 2 cores. Results go to ``benchmarks/results/`` (git-ignored):
+``<name>-<time>.json`` and ``<name>-latest.json`` per benchmark, ``run-latest.json`` for all.
+These are measurements, not tests: nothing here passes or fails, and CI does not run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # Run as a script: python benchmarks/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    __package__ = "benchmarks"
+
+from benchmarks import roundtrips, startup, throughput  # noqa: E402
+from benchmarks.common import machine, write_json  # noqa: E402
+
+BENCHMARKS = ("startup", "roundtrips", "throughput")
+
+
+def _load_warning() -> str | None:
+    load = os.getloadavg()[0]
+    cpus = os.cpu_count() or 1
+    if load > 0.5 * cpus:
+        return (f"warning: the machine is busy (load average {load:.1f} on {cpus} cores); "
+                "figures will be slower and noisier than on an idle machine")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help="comma-separated subset of " + ", ".join(BENCHMARKS))
+    parser.add_argument("--rounds", type=int, default=5, help="page loads per page and state")
+    parser.add_argument("--seconds", type=float, default=4.0, help="per throughput run")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 1 round of page loads, 1 s throughput runs")
+    args = parser.parse_args(argv)
+    wanted = [name for name in args.only.split(",") if name]
+    unknown = set(wanted) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    rounds, seconds = (1, 1.0) if args.quick else (args.rounds, args.seconds)
+
+    started = time.monotonic()
+    info: dict[str, Any] = {**machine(), "load_average_before": os.getloadavg()}
+    print(f"Latchkey benchmarks on {info['cpus']} cores ({info['cpu']}), Python {info['python']}")
+    warning = _load_warning()
+    if warning:
+        print(warning)
+    results: dict[str, Any] = {"machine": info}
+    reports: list[str] = []
+    for name in wanted:
+        print(f"{name} ...", flush=True)
+        begun = time.monotonic()
+        if name == "startup":
+            data = startup.run(rounds=rounds)
+            lines = startup.report(data)
+        elif name == "roundtrips":
+            data = roundtrips.run()
+            lines = roundtrips.report(data)
+        else:
+            data = throughput.run(seconds=seconds)
+            lines = throughput.report(data)
+        data["seconds_taken"] = round(time.monotonic() - begun, 1)
+        data["machine"] = info
+        results[name] = data
+        path = write_json(name, data)
+        shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+        reports += [*lines, f"  (JSON: {shown})", ""]
+    info["load_average_after"] = os.getloadavg()
+    info["seconds_taken"] = round(time.monotonic() - started, 1)
+    write_json("run", results)
+    print()
+    print("\n".join(reports).rstrip())
+    print(f"\nAll done in {info['seconds_taken'] / 60:.1f} min.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
