@@ -152,9 +152,11 @@ def _visit(playwright: Any, base_url: str, path: str, seed: dict[str, str],
 
 def run(*, rounds: int = 5, settle_s: float = 2.0, timeout_s: float = 90.0) -> dict[str, Any]:
     """Run the start-up benchmark; the figures as a dict."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     loads: dict[str, list[dict[str, Any]]] = {name: [] for name in PAGES}
+    failures: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="latchkey-bench-") as tmp, \
             server_process(__import__("pathlib").Path(tmp) / "data") as server:
         seed = _seed_session(server.base_url)
@@ -165,18 +167,35 @@ def run(*, rounds: int = 5, settle_s: float = 2.0, timeout_s: float = 90.0) -> d
                 names = names[i % len(names):] + names[:i % len(names)]
                 for name in names:
                     started = time.monotonic()
-                    visit = _visit(playwright, server.base_url, PAGES[name], seed, settle_s,
-                                   timeout_s)
+                    visit = None
+                    for attempt in range(2):
+                        try:
+                            visit = _visit(playwright, server.base_url, PAGES[name], seed,
+                                           settle_s, timeout_s)
+                            break
+                        except PlaywrightError as exc:
+                            # A crashed or stuck renderer (seen now and then on a busy
+                            # machine): counted, and the visit done again once.
+                            failures.append({"page": name, "round": i, "error": str(exc)[:300]})
+                            print(f"  start-up round {i + 1}/{rounds} {name}: failed "
+                                  f"({str(exc).splitlines()[0][:80]}), attempt {attempt + 1}",
+                                  flush=True)
+                    if visit is None:
+                        continue
                     loads[name].append(visit)
                     readies = ", ".join(f"{k} {visit[k]['ready']}s" for k in KINDS)
                     print(f"  start-up round {i + 1}/{rounds} {name}: ready {readies} "
                           f"({time.monotonic() - started:.1f}s)", flush=True)
     summary = {name: {kind: _medians([v[kind] for v in visits]) for kind in KINDS}
                for name, visits in loads.items()}
-    return {"rounds": rounds, "settle_s": settle_s, "summary": summary, "loads": loads}
+    return {"rounds": rounds, "settle_s": settle_s, "summary": summary, "loads": loads,
+            "failures": failures}
 
 
 def _medians(loads: list[dict[str, Any]]) -> dict[str, Any]:
+    if not loads:
+        return dict.fromkeys(("first_paint", "user", "ready", "transfer_bytes", "body_bytes",
+                              "decoded_bytes", "js_heap_bytes", "requests"))
     keys = ("first_paint", "user", "ready", "transfer_bytes", "body_bytes", "decoded_bytes",
             "js_heap_bytes", "requests")
     return {key: median([load[key] for load in loads]) for key in keys}
@@ -196,6 +215,9 @@ def report(results: dict[str, Any]) -> list[str]:
                 f"{fmt_seconds(m['user'])}     {fmt_seconds(m['ready'])}  "
                 f"{(m['transfer_bytes'] or 0) / 1e6:8.2f} MB  "
                 f"{(m['js_heap_bytes'] or 0) / 1e6:6.1f} MB")
+    if results.get("failures"):
+        lines.append(f"  ({len(results['failures'])} visits failed and were done again; "
+                     "see the JSON)")
     ours, realm, bare = s["latchkey"], s["realm-web"], s["pyscript"]
     for kind, target in (("warm", READY_WARM), ("warm3", READY_WARM), ("cold", READY_COLD)):
         ready = ours[kind]["ready"]

@@ -1,12 +1,14 @@
 // PyScript's "interpreter" (pyscript.toml): Pyodide from this server, restored from a memory
 // snapshot when setup made one for this exact Pyodide build (server/assets.py, rule 3).
 // The server fills in the two URLs below each time it sends this module.
-import { loadPyodide as load, version } from "__INDEX_URL__pyodide.mjs";
-
-export { version };
-
 const indexURL = new URL("__INDEX_URL__", location.href).href;
 const snapshotURL = "__SNAPSHOT_URL__"; // null when there is no snapshot
+
+// The snapshot download starts now, alongside Pyodide's module rather than after it.
+const snapshot = snapshotURL ? fetch(snapshotURL).catch(() => null) : Promise.resolve(null);
+const { loadPyodide: load, version } = await import("__INDEX_URL__pyodide.mjs");
+
+export { version };
 
 // Python state that every page restored from one snapshot would otherwise share: the random
 // module's seed, and the timezone read when the snapshot was made.
@@ -17,9 +19,9 @@ const AFTER_RESTORE = [
 ].join("\n");
 
 async function start() {
-  if (snapshotURL) {
+  const response = await snapshot;
+  if (response) {
     try {
-      const response = await fetch(snapshotURL);
       if (response.ok) {
         const pyodide = await load({ indexURL, _loadSnapshot: response.arrayBuffer() });
         pyodide.runPython(AFTER_RESTORE);
