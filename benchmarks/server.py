@@ -53,14 +53,17 @@ def sdk_files() -> list[str]:
     return sorted(found - SDK_EXCLUDE)
 
 
-def vendor_mount(prefix: str, directory: Path) -> Mount:
-    """Serve ``directory`` under ``prefix`` exactly as the server serves vendored runtimes."""
-    from server import web
+def vendor_mount(prefix: str, directory: Path, name: str) -> Mount:
+    """Serve ``directory`` under ``prefix`` exactly as the server serves vendored runtimes:
+    with compressed copies (made here, as setup makes Pyodide's) and a day of caching."""
+    try:
+        from server import assets
+    except ImportError:  # A server from before server/assets.py (before/after comparisons).
+        from server import web
 
-    assets = getattr(web, "vendor_app", None)
-    if assets is not None:  # Compression and long-lived caching, when the server has them.
-        return Mount(prefix, app=assets(directory))
-    return Mount(prefix, app=web._static(directory, web.VENDOR_CACHE, public=True))
+        return Mount(prefix, app=web._static(directory, web.VENDOR_CACHE, public=True))
+    assets.compress_tree(directory, assets.CACHE_DIR / assets.COMPRESSED / name)
+    return Mount(prefix, app=assets.vendor_files(directory, name, public=True))
 
 
 def bench_routes() -> list[BaseRoute]:
@@ -92,7 +95,7 @@ def bench_routes() -> list[BaseRoute]:
         Route("/__bench__/pages/{name}", page),
         Route("/__bench__/manifest.json", manifest),
         Route("/__bench__/src/{path:path}", source),
-        vendor_mount("/__bench__/realm-web", REALM_WEB_DIST),
+        vendor_mount("/__bench__/realm-web", REALM_WEB_DIST, "realm-web"),
     ]
 
 
