@@ -21,6 +21,7 @@ import hmac
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -69,10 +70,10 @@ class SQLiteStore:
     def _open_sync(self) -> None:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        _switch_to_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
         self._conn = conn
         with self._tx() as cur:
             for stmt in schema_statements():
@@ -384,9 +385,22 @@ def _count(c: sqlite3.Cursor, key: str, after: float) -> int:
     return int(row["n"])
 
 
-def _now() -> float:
-    import time
+def _switch_to_wal(conn: sqlite3.Connection, seconds: float = 10.0) -> None:
+    # Switching a new file to WAL needs the file to itself: another process opening it at the
+    # same moment makes the switch fail at once with "database is locked" (SQLite does not wait
+    # on its busy timeout there), so try again for a while.
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
+
+def _now() -> float:
     return time.time()
 
 

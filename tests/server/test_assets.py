@@ -118,7 +118,7 @@ def test_boot_module_names_the_build_and_its_snapshot(vendor, tmp_path) -> None:
     assert boot.status_code == 200
     assert boot.headers["content-type"].startswith("text/javascript")
     assert boot.headers["cache-control"] == "no-cache"
-    assert f'from "/vendor/pyodide@{tag}/pyodide.mjs"' in boot.text
+    assert f'import("/vendor/pyodide@{tag}/pyodide.mjs")' in boot.text
     assert "const snapshotURL = null;" in boot.text
     assert "__" not in boot.text.replace("__bench", "")  # Every placeholder filled in.
     assert client.get("/vendor/pyodide-boot.mjs",
