@@ -199,3 +199,25 @@ def test_error_messages_api_key_and_server_down(page: Page, server_factory):
         "Can't reach the server. Check your connection and try again in a moment.")
     shot(page, "10-server-unreachable")
     assert violations(page) == []
+
+
+def test_access_tokens_expire_while_the_page_is_open_without_a_hiccup(page: Page,
+                                                                      server_factory):
+    # Three-second access tokens: every action below needs a refresh first.
+    live = server_factory({"tokens": {"access_token_minutes": 0.05}})
+    refreshes: list[str] = []
+    page.on("request", lambda r: refreshes.append(r.url)
+            if r.method == "POST" and r.url.endswith("/auth/session") else None)
+    watch(page)
+    open_app(page, live.base_url)
+    page.get_by_role("button", name="Continue without an account").click()
+    expect_signed_in(page, "Anonymous user")
+    for _ in range(2):
+        page.wait_for_timeout(3500)
+        page.get_by_role("button", name="Translate").click()
+        expect(page.locator("#translate-form-result")).to_have_text("Translation: bonjour")
+        page.locator("#translate-form-result").evaluate("el => { el.textContent = ''; }")
+    assert len(refreshes) >= 2
+    expect(page.locator("[role=alert]:visible, .error:visible")).to_have_count(0)
+    expect_signed_in(page, "Anonymous user")
+    assert violations(page) == []
