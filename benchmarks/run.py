@@ -1,10 +1,12 @@
 """Run the three benchmarks, print each figure beside its reference and target, write JSON.
 
     scripts/bench                      # installs what is missing, then runs this
-    .venv/bin/python -m benchmarks.run [--only startup,roundtrips,throughput]
-                                       [--rounds 5] [--seconds 4] [--quick]
+    .venv/bin/python -m benchmarks.run [--only startup,roundtrips,throughput,scale]
+                                       [--rounds 5] [--seconds 4] [--quick] [--scale]
 
-Takes about 5 minutes on 2 cores. Results go to ``benchmarks/results/`` (git-ignored):
+Takes about 5 minutes on 2 cores. The scaling benchmark (1, 2 and 4 server processes on
+PostgreSQL beside one on SQLite; about 1 minute more) is optional: ``--scale`` adds it to
+the run, ``--only scale`` runs it alone. Results go to ``benchmarks/results/`` (git-ignored):
 ``<name>-<time>.json`` and ``<name>-latest.json`` per benchmark, ``run-latest.json`` for all.
 These are measurements, not tests: nothing here passes or fails, and CI does not run it.
 """
@@ -22,10 +24,11 @@ if __package__ in (None, ""):  # Run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "benchmarks"
 
-from benchmarks import roundtrips, startup, throughput  # noqa: E402
+from benchmarks import roundtrips, scale, startup, throughput  # noqa: E402
 from benchmarks.common import machine, write_json  # noqa: E402
 
 BENCHMARKS = ("startup", "roundtrips", "throughput")
+OPTIONAL = ("scale",)
 
 
 def _load_warning() -> str | None:
@@ -41,14 +44,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help="comma-separated subset of " + ", ".join(BENCHMARKS))
+                        help="comma-separated subset of " + ", ".join(BENCHMARKS + OPTIONAL))
+    parser.add_argument("--scale", action="store_true",
+                        help="also run the optional scaling benchmark (PostgreSQL, 1/2/4 "
+                             "server processes)")
     parser.add_argument("--rounds", type=int, default=5, help="page loads per page and state")
     parser.add_argument("--seconds", type=float, default=4.0, help="per throughput run")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 1 round of page loads, 1 s throughput runs")
     args = parser.parse_args(argv)
     wanted = [name for name in args.only.split(",") if name]
-    unknown = set(wanted) - set(BENCHMARKS)
+    if args.scale and "scale" not in wanted:
+        wanted.append("scale")
+    unknown = set(wanted) - set(BENCHMARKS + OPTIONAL)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     rounds, seconds = (1, 1.0) if args.quick else (args.rounds, args.seconds)
@@ -70,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "roundtrips":
             data = roundtrips.run()
             lines = roundtrips.report(data)
+        elif name == "scale":
+            data = scale.run(seconds=seconds)
+            lines = scale.report(data)
         else:
             data = throughput.run(seconds=seconds)
             lines = throughput.report(data)
