@@ -5,7 +5,8 @@ that safe. It imports psycopg (the ``postgres`` extra) and nothing of the HTTP l
 
 Rule 1: every ``Store`` method is one transaction on one pooled connection (``autocommit`` is on,
 so ``conn.transaction()`` is the only ``BEGIN`` ... ``COMMIT``), retried whole if PostgreSQL
-aborts it for a deadlock or a serialisation failure.
+aborts it for a deadlock or a serialisation failure. A method that is a single ``SELECT`` runs
+without the explicit transaction (``_read``): in autocommit mode it is one already.
 
 Rule 2: the schema is the same ``schema.sql`` as SQLite's, created at ``open`` under a
 transaction-scoped advisory lock: processes starting together on an empty database would
@@ -106,6 +107,14 @@ class PostgresStore:
                 continue  # A deadlock or serialisation failure committed nothing: run it again.
         return await self._attempt(fn)
 
+    async def _read(self, fn: Callable[[Cursor], Awaitable[T]]) -> T:
+        # One SELECT in autocommit mode is a transaction of its own: one round trip to the
+        # server instead of BEGIN, query, COMMIT.
+        if self._pool is None:
+            raise RuntimeError("The store is not open.")
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return await fn(cur)
+
     async def _attempt(self, fn: Callable[[Cursor], Awaitable[T]]) -> T:
         if self._pool is None:
             raise RuntimeError("The store is not open.")
@@ -120,7 +129,7 @@ class PostgresStore:
     async def get_meta(self, key: str) -> str | None:
         if _absent(key):
             return None
-        row = await self._run(_one("SELECT value FROM meta WHERE key=%s", (key,)))
+        row = await self._read(_one("SELECT value FROM meta WHERE key=%s", (key,)))
         return None if row is None else str(row["value"])
 
     async def set_meta_if_absent(self, key: str, value: str) -> str:
@@ -150,17 +159,17 @@ class PostgresStore:
     async def get_user(self, user_id: str) -> UserRecord | None:
         if _absent(user_id):
             return None
-        row = await self._run(_one(_USER + " WHERE u.id=%s", (user_id,)))
+        row = await self._read(_one(_USER + " WHERE u.id=%s", (user_id,)))
         return None if row is None else _user(row)
 
     async def list_users(self) -> list[UserRecord]:
-        rows = await self._run(_all(_USER + ' ORDER BY u.created_at, u.id COLLATE "C"', ()))
+        rows = await self._read(_all(_USER + ' ORDER BY u.created_at, u.id COLLATE "C"', ()))
         return [_user(r) for r in rows]
 
     async def find_user_by_identity(self, provider_type: str, identity_id: str) -> str | None:
         if _absent(provider_type, identity_id):
             return None
-        row = await self._run(_one(
+        row = await self._read(_one(
             "SELECT user_id FROM identities WHERE provider_type=%s AND id=%s",
             (provider_type, identity_id)))
         return None if row is None else str(row["user_id"])
@@ -230,7 +239,7 @@ class PostgresStore:
     async def get_userpass(self, email: str) -> UserpassAccount | None:
         if _absent(email):
             return None
-        row = await self._run(_one("SELECT * FROM userpass_accounts WHERE email=%s", (email,)))
+        row = await self._read(_one("SELECT * FROM userpass_accounts WHERE email=%s", (email,)))
         if row is None:
             return None
         return UserpassAccount(str(row["email"]), str(row["id"]), str(row["password_hash"]),
@@ -285,7 +294,7 @@ class PostgresStore:
     async def get_session(self, session_id: str) -> Session | None:
         if _absent(session_id):
             return None
-        row = await self._run(_one("SELECT * FROM sessions WHERE id=%s", (session_id,)))
+        row = await self._read(_one("SELECT * FROM sessions WHERE id=%s", (session_id,)))
         if row is None:
             return None
         return Session(str(row["id"]), str(row["user_id"]), str(row["token_hash"]),
@@ -307,20 +316,20 @@ class PostgresStore:
     async def list_api_keys(self, user_id: str) -> list[ApiKey]:
         if _absent(user_id):
             return []
-        rows = await self._run(_all('SELECT * FROM api_keys WHERE user_id=%s'
+        rows = await self._read(_all('SELECT * FROM api_keys WHERE user_id=%s'
                                     ' ORDER BY created_at, id COLLATE "C"', (user_id,)))
         return [_api_key(r) for r in rows]
 
     async def get_api_key(self, key_id: str) -> ApiKey | None:
         if _absent(key_id):
             return None
-        row = await self._run(_one("SELECT * FROM api_keys WHERE id=%s", (key_id,)))
+        row = await self._read(_one("SELECT * FROM api_keys WHERE id=%s", (key_id,)))
         return None if row is None else _api_key(row)
 
     async def find_api_key(self, key_hash: str) -> ApiKey | None:
         if _absent(key_hash):
             return None
-        row = await self._run(_one("SELECT * FROM api_keys WHERE key_hash=%s", (key_hash,)))
+        row = await self._read(_one("SELECT * FROM api_keys WHERE key_hash=%s", (key_hash,)))
         return None if row is None else _api_key(row)
 
     async def set_api_key_disabled(self, key_id: str, disabled: bool) -> bool:
@@ -349,7 +358,7 @@ class PostgresStore:
     async def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
         if _absent(collection, key):
             return None
-        row = await self._run(_one("SELECT doc FROM documents WHERE collection=%s AND key=%s",
+        row = await self._read(_one("SELECT doc FROM documents WHERE collection=%s AND key=%s",
                                    (collection, key)))
         return None if row is None else ejson.loads_doc(str(row["doc"]))
 
