@@ -54,7 +54,7 @@ class MailSettings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_username: str = ""
-    smtp_password: str = ""
+    smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = False
     console: bool = True
 

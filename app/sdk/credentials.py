@@ -32,7 +32,8 @@ class Credentials:
     """
 
     provider_type: str
-    payload: dict[str, Any] = field(default_factory=dict)
+    # Kept out of repr: the payload holds passwords, keys and tokens.
+    payload: dict[str, Any] = field(default_factory=dict, repr=False)
     #: Anonymous credentials only: return the logged-in anonymous user instead of a new one.
     reuse: bool = False
     #: Social credentials only: the app page the provider's redirect flow returns to.

@@ -18,8 +18,9 @@ class Request:
 
     method: str
     url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    body: str | None = None
+    # Kept out of repr: the Authorization header carries a token and bodies carry passwords.
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    body: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

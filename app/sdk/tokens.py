@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: Refresh an access token this many seconds before its ``exp``, so it does not expire in flight.
@@ -87,8 +87,8 @@ class AuthResponse:
     """A login (or link) response: ``{user_id, access_token, refresh_token, device_id}``."""
 
     user_id: str
-    access_token: str
-    refresh_token: str | None
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
     device_id: str
 
     @classmethod

@@ -183,7 +183,8 @@ async def _link(services: Services, link: dict[str, Any], device: str,
                 identity: Any) -> dict[str, str]:
     session = await services.store.get_session(str(link.get("session_id")))
     user = await services.store.get_user(str(link.get("user_id")))
-    if session is None or user is None or session.user_id != user.id:
+    if (session is None or user is None or session.user_id != user.id
+            or session.expires_at <= time.time()):
         raise ApiError(ErrorCode.INVALID_SESSION, 401,
                        "invalid session: the user who started linking has logged out")
     user = await users.link_identity(services, user, identity)
