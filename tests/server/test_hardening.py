@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -36,15 +37,14 @@ def test_access_log_drops_query_strings():
     assert "/reset.html" in record.getMessage()
 
 
-def test_email_links_use_the_serving_address_not_the_host_header(settings):
-    import dataclasses
-
-    from server.services import userpass
-
-    class S:
-        pass
-
-    services = S()
-    services.settings = dataclasses.replace(settings, link_base_url="http://127.0.0.1:8000")
-    url = userpass._link(services, "", "confirm.html", "t", "i")
-    assert url == "http://127.0.0.1:8000/confirm.html?token=t&tokenId=i"
+def test_email_links_use_the_serving_address_not_the_host_header(server_factory):
+    live = server_factory({"providers": {"local-userpass": {"confirmation": "email"}}})
+    resp = httpx.post(
+        f"{live.base_url}/api/client/v2.0/app/latchkey-demo/auth/providers/local-userpass/register",
+        json={"email": "host@example.com", "password": "p4ssword!"},
+        headers={"Host": "evil.example"},
+    )
+    assert resp.status_code == 201, resp.text
+    (mail,) = live.outbox()
+    assert f"{live.base_url}/confirm.html?token=" in mail["body"]
+    assert "evil.example" not in mail["body"]
