@@ -57,6 +57,9 @@ class MailSettings:
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = False
     console: bool = True
+    #: Print whole messages, live links included, on the console (local development only):
+    #: off, the console says only that a mail went to the outbox.
+    console_links: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,12 @@
 """Outgoing email: SMTP (``aiosmtplib``) when a host is set, else the outbox and the console.
 
-The outbox (``<data dir>/outbox.jsonl``, mode 0600) and the console are how a developer without a
-mail server, and the test suite, read confirmation and reset links. With a mail server, messages
-go there only: their bodies hold live single-use tokens, which have no business in server logs or
-on disk. Bodies are never logged through ``logging``.
+The outbox (``<data dir>/outbox.jsonl``, mode 0600) is how a developer without a mail server, and
+the test suite, read confirmation and reset links. With a mail server, messages go there only.
+
+Rule: a mail body holds live single-use tokens, so it never reaches a log. Without a mail server
+the console (the server's stderr, i.e. its log) says only who got which mail and where to find
+it; the whole message is printed there only when ``[mail] console_links = true`` asks for it, for
+local development. Bodies are never logged through ``logging``.
 """
 
 from __future__ import annotations
@@ -55,13 +58,20 @@ class Mailer:
                           type(exc).__name__, exc)
             return
         self._write_outbox(mail)
-        if self.settings.console:
+        if not self.settings.console:
+            return
+        if self.settings.console_links:
             print(f"--- mail to {mail.to}: {mail.subject}\n{mail.body}\n---", file=sys.stderr)
+        else:
+            print(f"mail to {mail.to!r}: {mail.subject!r}; link withheld, see {self.outbox} "
+                  "([mail] console_links = true prints it here)", file=sys.stderr)
 
     def _write_outbox(self, mail: Mail) -> None:
         line = json.dumps({"to": mail.to, "subject": mail.subject, "body": mail.body,
                            "at": time.time()})
         fd = os.open(self.outbox, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # A file made by hand or by an old version may be readable by others; it holds tokens.
+        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
 

@@ -104,11 +104,43 @@ def test_an_unreachable_mail_server_does_not_lose_the_registration(make_api, smt
     assert fixed.log_in("late@example.com").status_code == 200
 
 
-def test_without_smtp_mail_goes_to_the_outbox_and_console(make_api, capfd) -> None:
-    api = make_api({"mail": {"console": True},
+def test_the_demo_console_mailer_keeps_links_out_of_the_log(make_api, capfd, caplog) -> None:
+    # {"mail": {}} keeps the demo config's own [mail] table (the test default silences it).
+    api = make_api({"mail": {}, **userpass_overrides(confirmation="email")})
+    with caplog.at_level(logging.DEBUG):
+        assert_empty(api.register("dev@example.com"), 201)
+        assert_empty(api.action("confirm", api.last_mail_tokens("dev@example.com")))
+        assert_empty(api.action("reset/send", {"email": "dev@example.com"}))
+    confirm, reset = api.outbox()
+    assert confirm["to"] == reset["to"] == "dev@example.com"
+    assert reset["subject"] == "Reset your password"
+    out, err = capfd.readouterr()
+    logs = "\n".join([out, err, caplog.text])
+    for mail in (confirm, reset):
+        tokens = mail_tokens(mail["body"])
+        assert tokens["token"] not in logs and tokens["tokenId"] not in logs
+    assert "token=" not in logs
+    # The console still says that a mail went out, to whom, and where its link is.
+    outbox = str(api.data_dir / "outbox.jsonl")
+    assert f"mail to 'dev@example.com': 'Reset your password'; link withheld, see {outbox}" in err
+
+
+def test_console_links_prints_whole_mails_when_asked_for(make_api, capfd) -> None:
+    api = make_api({"mail": {"console_links": True},
                     **userpass_overrides(confirmation="email")})
     api.register("dev@example.com")
     [mail] = api.outbox()
     assert mail["to"] == "dev@example.com" and mail["subject"] == "Confirm your email"
     tokens = mail_tokens(mail["body"])
     assert tokens["token"] in capfd.readouterr().err
+
+
+def test_an_outbox_readable_by_others_is_made_private(make_api, tmp_path) -> None:
+    data_dir = tmp_path / "loose"
+    data_dir.mkdir()
+    (data_dir / "outbox.jsonl").write_text("")
+    (data_dir / "outbox.jsonl").chmod(0o644)
+    api = make_api(userpass_overrides(confirmation="email"), data_dir=data_dir)
+    api.register("dev@example.com")
+    assert (data_dir / "outbox.jsonl").stat().st_mode & 0o777 == 0o600
+    assert len(api.outbox()) == 1
