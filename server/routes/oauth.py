@@ -5,6 +5,8 @@
   with the provider URL in ``X-BAAS-Location`` instead, since a script cannot read a redirect.
 - ``GET|POST /api/client/v2.0/auth/callback`` is where providers send the browser back (Apple
   posts a form); it answers 303 to the app's ``redirect`` URL with the ``_baas_*`` fragment.
+  The first answer sets the flow's binding cookie, which only the callback path ever sees; the
+  callback refuses a browser without it and clears it (``oauth_redirect`` Rule 4).
 - ``GET .../app/{app_id}/auth/providers`` lists the enabled providers for a login page
   (Latchkey's own route; App Services has none for clients).
 """
@@ -41,14 +43,18 @@ async def redirect_login(request: Request) -> Response:
     if query.get("link", "").lower() == "true":
         caller = await sessions.check_access(services, request.headers.get("authorization"))
     base = services.settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
-    url = await oauth_redirect.start(
+    url, binding = await oauth_redirect.start(
         services, name, client_state=query.get("state"), redirect=query.get("redirect"),
         device=query.get("device"), callback_url=base.rstrip("/") + paths.oauth_callback(),
         caller=caller,
     )
+    answer: Response
     if query.get("providerRedirectHeader", "").lower() == "true":
-        return Response(status_code=200, headers={REDIRECT_LOCATION: url, **_NO_STORE})
-    return RedirectResponse(url, status_code=302, headers=_NO_STORE)
+        answer = Response(status_code=200, headers={REDIRECT_LOCATION: url, **_NO_STORE})
+    else:
+        answer = RedirectResponse(url, status_code=302, headers=_NO_STORE)
+    _set_binding(answer, binding)
+    return answer
 
 
 async def callback(request: Request) -> Response:
@@ -58,8 +64,20 @@ async def callback(request: Request) -> Response:
     if request.method == "POST":
         # response_mode=form_post (Apple): the answer is an urlencoded form body.
         params.update(parse_qsl((await read_body(request)).decode("utf-8", "replace")))
-    url = await oauth_redirect.finish(services, params)
-    return RedirectResponse(url, status_code=303, headers=_NO_STORE)
+    url = await oauth_redirect.finish(services, params, dict(request.cookies))
+    answer = RedirectResponse(url, status_code=303, headers=_NO_STORE)
+    # The flow is over: the browser forgets its cookie (an unfinished one expires with it).
+    path = request.url.path
+    _set_binding(answer, oauth_redirect.BrowserBinding(
+        oauth_redirect.binding_name(params.get("state", "")), path=path,
+        secure=request.url.scheme == "https"))
+    return answer
+
+
+def _set_binding(answer: Response, binding: oauth_redirect.BrowserBinding) -> None:
+    answer.set_cookie(binding.name, binding.value, max_age=binding.max_age, path=binding.path,
+                      secure=binding.secure, httponly=True,
+                      samesite=binding.same_site)
 
 
 async def provider_list(request: Request) -> Response:

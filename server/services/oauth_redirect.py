@@ -22,20 +22,32 @@ unknown, reused or expired state answers with an error of our own, never a redir
 valid record we do not know where it would be safe to send the browser.
 
 Rule 3: linking ties the callback to the linking user through the state record (user, session
-and device), not a cookie; the session must still be alive when the callback arrives. The
-link's ``_baas_ua`` carries a new access token and an empty refresh token (clients keep theirs).
+and device); the session must still be alive when the callback arrives. The link's ``_baas_ua``
+carries a new access token and an empty refresh token (clients keep theirs).
+
+Rule 4: every flow, link or login, is bound to the browser that started it. ``start`` makes a
+random nonce, keeps only its SHA-256 in the state record and hands the nonce to the route, which
+sets it as a cookie (``BrowserBinding``: HttpOnly, path of our callback only, as long as the
+state lives). ``finish`` refuses a callback whose browser does not send the matching cookie,
+before anything is exchanged, linked or logged in. Otherwise a victim who opens an authorize URL
+(or a callback URL) of a flow an attacker started would link their identity to the attacker's
+account, or be logged in as the attacker. Each flow has its own cookie name (from its state), so
+flows in several tabs do not overwrite each other.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
 import secrets
 import time
-from typing import Any
-from urllib.parse import quote
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
 
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
@@ -55,6 +67,46 @@ _CLIENT_STATE = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _MAX_DEVICE = 4096
 _MAX_ERROR = 300
 _PENDING = "oauth:pending-states"
+_BINDING_PREFIX = "latchkey-oauth-"
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserBinding:
+    """The cookie that binds a flow to the browser that started it (Rule 4).
+
+    ``secure`` follows the callback URL's scheme. A secure cookie is ``SameSite=None``: Apple
+    returns by a cross-site form POST, which never carries a ``Lax`` cookie, and realm-web on
+    another site stores the cookie from a credentialed ``fetch`` only when it is ``None``. The
+    cookie proves possession and grants nothing, so sending it cross-site gives nobody anything.
+    Browsers drop ``SameSite=None`` without ``Secure``, so plain http gets ``Lax``.
+    """
+
+    name: str
+    value: str = ""
+    path: str = "/"
+    max_age: int = 0
+    secure: bool = False
+
+    @property
+    def same_site(self) -> Literal["lax", "none"]:
+        """The ``SameSite`` attribute: ``none`` for a secure cookie, else ``lax``."""
+        return "none" if self.secure else "lax"
+
+
+def binding_name(state: str) -> str:
+    """The cookie name of the flow with our ``state`` (a digest: the state is not repeated)."""
+    return _BINDING_PREFIX + hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def _digest(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def foreign_browser() -> ApiError:
+    """The answer to a callback from a browser other than the one that started the flow."""
+    return ApiError(ErrorCode.INVALID_PARAMETER, 400,
+                    "invalid OAuth state: this sign-in was started in another browser (or its "
+                    "cookie was blocked); start the login again in this browser")
 
 
 def bad_state() -> ApiError:
@@ -76,8 +128,9 @@ def device_id(encoded: str | None) -> str:
 
 async def start(services: Services, name: str, *, client_state: str | None,
                 redirect: str | None, device: str | None, callback_url: str,
-                caller: Caller | None = None) -> str:
-    """Remember the flow and return the provider's authorize URL to send the browser to."""
+                caller: Caller | None = None) -> tuple[str, BrowserBinding]:
+    """Remember the flow; the provider's authorize URL to send the browser to, and the cookie
+    that the browser must bring back to our callback (Rule 4)."""
     cfg = social.settings_for(services, name)
     if client_state is None or not _CLIENT_STATE.match(client_state):
         raise ApiError(ErrorCode.INVALID_PARAMETER, 400,
@@ -91,6 +144,7 @@ async def start(services: Services, name: str, *, client_state: str | None,
     if not ends.authorization:
         raise social.refused(cfg, "this provider has no authorization endpoint")
     state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
     record: dict[str, Any] = {
         "provider": name, "client_state": client_state, "redirect": redirect,
         "callback_url": cfg.callback_url or callback_url,
@@ -100,11 +154,16 @@ async def start(services: Services, name: str, *, client_state: str | None,
         "device_id": caller.device_id if caller else device_id(device),
         "link": None if caller is None else {"user_id": caller.user.id,
                                              "session_id": caller.session_id},
+        "browser": _digest(nonce),
     }
     await _sweep(services)
     await services.store.put_document(STATE_COLLECTION, state, record)
     _pending(services)[state] = record["expires_at"]
-    return _authorize_url(cfg, ends.authorization, state, record)
+    callback = urlsplit(record["callback_url"])
+    binding = BrowserBinding(binding_name(state), nonce, callback.path or "/",
+                             max(1, round(services.settings.oauth_state_seconds)),
+                             callback.scheme == "https")
+    return _authorize_url(cfg, ends.authorization, state, record), binding
 
 
 def _authorize_url(cfg: OAuthProviderSettings, endpoint: str, state: str,
@@ -121,11 +180,21 @@ def _authorize_url(cfg: OAuthProviderSettings, endpoint: str, state: str,
     return url
 
 
-async def finish(services: Services, params: dict[str, str]) -> str:
-    """Complete a flow at our callback; the app's redirect URL with the ``_baas_*`` fragment."""
-    record = await take_state(services, params.get("state", ""))
+async def finish(services: Services, params: dict[str, str], cookies: dict[str, str]) -> str:
+    """Complete a flow at our callback; the app's redirect URL with the ``_baas_*`` fragment.
+
+    ``cookies`` are the request's; the flow's binding cookie must be among them (Rule 4).
+    """
+    state = params.get("state", "")
+    record = await take_state(services, state)
     if record is None:
         raise bad_state()
+    nonce = cookies.get(binding_name(state), "")
+    expected = record.get("browser")
+    # The record is gone already, so a refused callback cannot be retried from elsewhere.
+    if not nonce or not isinstance(expected, str) \
+            or not hmac.compare_digest(_digest(nonce), expected):
+        raise foreign_browser()
     fragment: dict[str, str] = {"_baas_client_app_id": services.settings.app_id}
     try:
         fragment.update(await _complete(services, record, params))

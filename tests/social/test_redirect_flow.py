@@ -253,3 +253,61 @@ def test_callback_urls_are_the_servers_own(api: SocialApi) -> None:
     start = api.start_redirect(GOOGLE, APP_PAGE)
     redirect_uri = query(start.headers["location"])["redirect_uri"]
     assert urlsplit(redirect_uri).path == routes.oauth_callback()
+
+
+def test_a_link_flow_finished_in_another_browser_links_nothing(api: SocialApi) -> None:
+    # The attacker starts linking Google to their own account and sends the provider's URL to
+    # a victim. The victim signs in as Bob there and their browser, with a cookie jar of its
+    # own, arrives at our callback.
+    attacker = api.anonymous()
+    start = api.start_redirect(GOOGLE, APP_PAGE, link_token=attacker["access_token"])
+    assert start.status_code == 200, start.text
+    location = start.headers["x-baas-location"] + "&login_hint=bob"
+    with httpx.Client(base_url=api.live.base_url, timeout=20) as victim:
+        callback = follow(victim, location, api.social.callback)
+        resp = victim.get(callback.removeprefix(api.live.base_url))
+    assert_error(resp, 400, "InvalidParameter", contains="started in another browser")
+    assert "location" not in resp.headers
+    # Bob's Google identity went nowhere: not to the attacker, and it is still free.
+    assert [i["provider_type"] for i in api.profile(attacker["access_token"])["identities"]] == [
+        "anon-user"]
+    assert api.user_count() == 1
+    # Nor can the attacker replay the callback in their own browser now.
+    assert_error(finish(api, callback), 400, "InvalidParameter", contains="already used")
+    bob = run_flow(api, account="bob")["_baas_ua"].split("$")[2]
+    assert bob != attacker["user_id"]
+
+
+def test_a_login_flow_finished_in_another_browser_logs_nobody_in(api: SocialApi) -> None:
+    # Login CSRF: the attacker signs in at the provider as Alice, keeps the callback URL and
+    # has a victim's browser open it; the victim would be working in the attacker's account.
+    callback = to_callback(api, api.start_redirect(GOOGLE, APP_PAGE))
+    with httpx.Client(base_url=api.live.base_url, timeout=20) as victim:
+        # The victim has a flow of their own going: its cookie is no key to another flow.
+        own = victim.get(routes.login(api.live.app_id, GOOGLE), params={
+            "state": CLIENT_STATE, "redirect": APP_PAGE})
+        assert own.status_code == 302 and len(victim.cookies) == 1
+        resp = victim.get(callback.removeprefix(api.live.base_url))
+    assert_error(resp, 400, "InvalidParameter", contains="started in another browser")
+    assert api.user_count() == 0
+
+
+def test_the_binding_cookie_is_private_to_the_callback_and_cleared(api: SocialApi) -> None:
+    for link in (None, api.anonymous()["access_token"]):
+        start = api.start_redirect(GOOGLE, APP_PAGE, link_token=link)
+        cookie = start.headers["set-cookie"]
+        name, value = cookie.split(";")[0].split("=", 1)
+        assert name.startswith("latchkey-oauth-") and len(value) >= 40
+        attributes = {a.strip().lower() for a in cookie.split(";")[1:]}
+        # Plain http: Secure is impossible, so Lax (https gets Secure and SameSite=None).
+        assert attributes == {"httponly", "max-age=600", f"path={routes.oauth_callback()}",
+                              "samesite=lax"}
+        location = start.headers.get("location") or start.headers["x-baas-location"]
+        assert value not in location  # Only the browser holds the nonce.
+        with httpx.Client(timeout=20) as browser:
+            callback = follow(browser, location, api.social.callback)
+        resp = finish(api, callback)
+        assert resp.status_code == 303, resp.text
+        assert f'{name}=""; ' in resp.headers["set-cookie"]
+        assert "max-age=0" in resp.headers["set-cookie"].lower()
+        assert name not in api.http.cookies

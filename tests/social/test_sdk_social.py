@@ -3,13 +3,17 @@
 The redirect flow needs a browser window; here ``HttpBrowser`` is that window: it follows the
 redirects of our server and the provider with httpx and, on arriving at the app's page, does what
 the landing page does (``oauth.handle_redirect`` with the fragment). Everything it talks to is
-real; only the window is a stand-in, at the edge where the browser adapter sits.
+real; only the window is a stand-in, at the edge where the browser adapter sits. Like a browser,
+the window and the app's ``fetch`` share one cookie jar: the server binds each flow to the
+browser that started it with a cookie.
 """
 
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import Callable
+from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,11 +26,22 @@ from app.sdk.adapters.native import UrllibTransport
 from .provider import APP_PAGE, SocialServer, follow
 
 
+class CookieTransport(UrllibTransport):
+    """``UrllibTransport`` keeping cookies in a browser's jar, as ``fetch`` does in a page."""
+
+    def __init__(self, jar: CookieJar) -> None:
+        super().__init__(use_env_proxies=False)
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                   urllib.request.HTTPCookieProcessor(jar))
+
+
 class HttpBrowser:
     """A window opener whose "window" follows the flow over HTTP to the app's page."""
 
     def __init__(self, storage: MemoryStorage, *, account: str = "alice",
-                 replaces_page: bool = False, close_instead: bool = False) -> None:
+                 replaces_page: bool = False, close_instead: bool = False,
+                 jar: CookieJar | None = None) -> None:
+        self.jar = jar if jar is not None else CookieJar()
         self.storage = storage
         self.account = account
         self.replaces_page = replaces_page
@@ -41,7 +56,7 @@ class HttpBrowser:
             return self
         if self.account != "alice":
             url = self._with_hint(url)
-        with httpx.Client(timeout=20) as browser:
+        with httpx.Client(timeout=20, cookies=self.jar) as browser:
             landed = follow(browser, url, APP_PAGE)
         # The landing page: handle_auth_redirect() stores the fragment's result.
         oauth.handle_redirect(urlsplit(landed).fragment, self.storage)
@@ -50,7 +65,7 @@ class HttpBrowser:
     def _with_hint(self, url: str) -> str:
         # The provider's URL comes from our server's 302, or directly (X-BAAS-Location).
         if "/auth/providers/" in url:
-            with httpx.Client(timeout=20) as browser:
+            with httpx.Client(timeout=20, cookies=self.jar) as browser:
                 url = browser.get(url).headers["location"]
         return f"{url}&login_hint={self.account}"
 
@@ -60,7 +75,8 @@ class HttpBrowser:
 
 def make(social: SocialServer, storage: MemoryStorage | None = None,
          opener: Any = None) -> App:
-    return App(social.live.app_id, base_url=social.base_url, transport=UrllibTransport(),
+    jar = opener.jar if isinstance(opener, HttpBrowser) else CookieJar()
+    return App(social.live.app_id, base_url=social.base_url, transport=CookieTransport(jar),
                storage=storage if storage is not None else MemoryStorage(),
                window_opener=opener)
 

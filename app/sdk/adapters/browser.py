@@ -53,7 +53,11 @@ class FetchTransport:
     async def send(self, request: Request) -> Response:
         """Send the request with ``fetch`` and return the whole response."""
         browser = _require_browser("FetchTransport")
-        init: dict[str, Any] = {"method": request.method, "headers": request.headers}
+        # Credentialed like realm-web's link request: the server binds a social login or link
+        # to this browser with a cookie (path of its callback only) that a page on another
+        # origin stores only from a credentialed answer. The API sets no other cookie.
+        init: dict[str, Any] = {"method": request.method, "headers": request.headers,
+                                "credentials": "include"}
         if request.body is not None:
             init["body"] = request.body
         options = to_js(init, dict_converter=browser.Object.fromEntries)
