@@ -18,16 +18,14 @@ from typing import Any
 
 from starlette.config import Config
 
+from .config_check import ConfigError as ConfigError  # Re-exported: callers import it here.
+from .config_check import check
 from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "demo.toml"
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 DEFAULT_FUNCTION_TIME_LIMIT = 10.0
-
-
-class ConfigError(ValueError):
-    """The app config file is missing, unreadable or invalid."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +41,7 @@ class UserpassSettings:
     reset_url: str = ""
     confirm_subject: str = "Confirm your email"
     reset_subject: str = "Reset your password"
-    token_minutes: int = 30
+    token_minutes: float = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +143,13 @@ class Settings:
         database_url: str | None = None,
         public_url: str = "",
         overrides: dict[str, Any] | None = None,
+        check_ranges: bool = True,
     ) -> Settings:
-        """Read the config file and the environment into settings."""
+        """Read the config file and the environment into settings.
+
+        Every key, type and number of the config is checked first (``server.config_check``);
+        ``check_ranges=False`` skips only the number ranges, for tests that shorten lifetimes.
+        """
         env = Config(environ=os.environ)
         path = Path(config_path or env("LATCHKEY_CONFIG", default=str(DEFAULT_CONFIG)))
         raw = _read_toml(path)
@@ -155,7 +158,18 @@ class Settings:
         ddir = Path(data_dir or env("LATCHKEY_DATA_DIR", default=str(DEFAULT_DATA_DIR)))
         db = (database_url or env("DATABASE_URL", default="")
               or f"sqlite:{ddir / 'latchkey.sqlite3'}")
+        check(raw, CHECKED_TABLES, ranges=check_ranges)
         return _from_raw(raw, path, ddir, db, public_url)
+
+
+#: The config tables read into dataclasses: their keys are the dataclass fields.
+CHECKED_TABLES: dict[str, type] = {
+    "mail": MailSettings,
+    "security": SecuritySettings,
+    "providers.local-userpass": UserpassSettings,
+    "providers.custom-token": CustomTokenSettings,
+    "providers.<social>": OAuthProviderSettings,
+}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

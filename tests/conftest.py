@@ -66,11 +66,15 @@ def database_url_for(data_dir: Path) -> str:
 
 def make_settings(data_dir: Path, overrides: dict[str, Any] | None = None,
                   config: Path = DEFAULT_CONFIG) -> Settings:
-    """Settings for the demo config on a temp data dir, with TOML-shaped overrides."""
+    """Settings for the demo config on a temp data dir, with TOML-shaped overrides.
+
+    Keys and types are checked as for ``serve.py``; number ranges are not, since tests shorten
+    lifetimes and windows below what an operator may set, to watch tokens expire.
+    """
     quiet = {"mail": {"console": False}}
     merged = {**quiet, **(overrides or {})}
     return Settings.load(config, data_dir, database_url=database_url_for(data_dir),
-                         overrides=merged)
+                         overrides=merged, check_ranges=False)
 
 
 @pytest.fixture(scope="session")
