@@ -311,3 +311,19 @@ def test_the_binding_cookie_is_private_to_the_callback_and_cleared(api: SocialAp
         assert f'{name}=""; ' in resp.headers["set-cookie"]
         assert "max-age=0" in resp.headers["set-cookie"].lower()
         assert name not in api.http.cookies
+
+
+def test_an_https_callback_gets_a_secure_cookie_that_survives_a_form_post(
+        social_server: Callable[..., SocialServer]) -> None:
+    # Behind TLS (here: the callback URL registered at the provider is https), the cookie is
+    # Secure and SameSite=None, so Apple's cross-site form POST to the callback carries it.
+    callback = "https://auth.example" + routes.oauth_callback()
+    wire = SocialApi(social_server({"providers": {GOOGLE: {"callback_url": callback}}}))
+    try:
+        start = wire.start_redirect(GOOGLE, APP_PAGE)
+        assert query(start.headers["location"])["redirect_uri"] == callback
+        attributes = {a.strip().lower() for a in start.headers["set-cookie"].split(";")[1:]}
+        assert attributes == {"httponly", "max-age=600", f"path={routes.oauth_callback()}",
+                              "samesite=none", "secure"}
+    finally:
+        wire.close()
