@@ -4,6 +4,7 @@
 Environment variables (read through ``starlette.config.Config``) override the data dir
 (``LATCHKEY_DATA_DIR``), the config (``LATCHKEY_CONFIG``) and the database (``DATABASE_URL``).
 Secrets are never in the config: they are generated on first start into the data dir (0600).
+Before anything is read, ``server.config_check`` checks every key, type and number range.
 """
 
 from __future__ import annotations
