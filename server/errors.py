@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Mapping
+from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -75,10 +77,38 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(ApiError(ErrorCode.BAD_REQUEST, exc.status_code, str(exc.detail)))
 
 
+MAX_LOGGED_TEXT = 200
+LOGGED_FRAMES = 3
+_PROJECT = str(Path(__file__).resolve().parent.parent)
+
+
+def _clip(text: str, limit: int = MAX_LOGGED_TEXT) -> str:
+    text = " ".join(text.split())  # One line, whatever the message holds.
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def describe_failure(exc: BaseException, method: str, path: str) -> str:
+    """One bounded log line for an unexpected exception: its type, the route, a clipped
+    message and the innermost few frames, never a full traceback (a ``RecursionError`` has a
+    thousand frames) and never the request body."""
+    # No source lines are read: a RecursionError brings a thousand frames.
+    every = list(traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__),
+                                                lookup_lines=False))
+    # Our own innermost frames say more than the library's (json's decoder, say).
+    ours = [f for f in every if f.filename.startswith(_PROJECT) and "site-packages" not in
+            f.filename]
+    frames = (ours or every)[-LOGGED_FRAMES:]
+    where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+                       for f in reversed(frames))
+    return (f"unexpected {type(exc).__name__} on {method} {_clip(path)}: {_clip(str(exc))}"
+            f" (at {where or 'unknown'})")
+
+
 class CatchAllMiddleware:
     """Answers any unexpected exception with a 500 error JSON, inside the CORS middleware (so a
     browser sees the error, not a CORS failure) and without re-raising it to the server, which
-    would log the traceback twice. The log names the route and the exception, never the body."""
+    would log the traceback again. The log is one line of bounded size (``describe_failure``):
+    the route and the exception, never the body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -97,9 +127,17 @@ class CatchAllMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"],
-                      scope["path"], exc_info=exc)
+            if isinstance(exc, RecursionError) and not started:
+                # Only input nested past every check gets here (bodies are limited to
+                # ``routes.common.MAX_DEPTH`` levels): the client's mistake, noted once.
+                log.warning("%s", describe_failure(exc, scope["method"], scope["path"]))
+                err = ApiError(ErrorCode.INVALID_PARAMETER, 400, "invalid input: nested too deeply")
+                await error_response(err)(scope, receive, send)
+                return
+            log.error("%s", describe_failure(exc, scope["method"], scope["path"]))
             if started:
-                raise
+                # Too late for an error answer. Returning makes the server close the
+                # connection with a one-line note, where re-raising would log the traceback.
+                return
             err = ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 500, "internal server error")
             await error_response(err)(scope, receive, send)
