@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from . import error_docs
 from .cors import CORSMiddleware
 from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
 from .functions import FunctionRegistry
@@ -81,10 +82,10 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await services.store.close()
 
-    routes: list[BaseRoute] = list(ROUTES)
+    routes: list[BaseRoute] = [*ROUTES, *error_docs.ROUTES]
     if settings.serve_frontend:
         routes += frontend_routes(img_sources=picture_origins(settings))
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
@@ -96,3 +97,6 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=lifespan,
     )
+    # The base of every error's link to /docs/errors (server.errors.link_base).
+    app.state.error_link_base = settings.public_url or settings.link_base_url
+    return app

@@ -3,6 +3,12 @@
 Services raise ``ApiError(code, status, message)``; one Starlette exception handler turns it into
 ``(status, {"error", "error_code", "link"})`` with ``Content-Type: application/json`` exactly
 (realm-core reads the body only for that exact value). Messages never contain a secret.
+
+``link`` points at the code's entry on this server's error page, ``<base>/docs/errors#<code>``
+(``server.error_docs``), as App Services links to a page on its own server (realm-core's tests
+check the link holds the server's base URL). ``base`` is ``public_url``, else the address
+``serve.py`` listens on, else the socket address the ASGI server reports: never the Host
+header, which a client controls and a shared cache might store an answer under.
 """
 
 from __future__ import annotations
@@ -20,9 +26,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.sdk.errors import ErrorCode
 
+from .error_docs import error_link
+
 log = logging.getLogger("latchkey.server")
 
-LINK = "https://github.com/latchkey/latchkey#errors"
+
+def link_base(scope: Scope) -> str:
+    """The base URL of error links for a request (see the module docstring)."""
+    app = scope.get("app")
+    configured = getattr(getattr(app, "state", None), "error_link_base", "")
+    if configured:
+        return str(configured).rstrip("/")
+    scheme, server = scope.get("scheme", "http"), scope.get("server")
+    if not server or server[1] is None:  # A Unix socket has no address to link to.
+        return ""
+    host, port = server
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + ("" if port == default else f":{port}")
 
 
 class ApiError(Exception):
@@ -34,14 +55,16 @@ class ApiError(Exception):
         self.status = status
         self.message = message
 
-    def __call__(self) -> tuple[int, dict[str, str]]:
-        """The status and body to send."""
-        return self.status, {"error": self.message, "error_code": self.code.value, "link": LINK}
+    def __call__(self, base: str = "") -> tuple[int, dict[str, str]]:
+        """The status and body to send; ``base`` is this server's base URL for the link."""
+        return self.status, {"error": self.message, "error_code": self.code.value,
+                             "link": error_link(base, self.code)}
 
 
-def error_response(err: ApiError, headers: Mapping[str, str] | None = None) -> Response:
-    """The HTTP response for an ``ApiError``, with extra headers such as ``Allow``."""
-    status, body = err()
+def error_response(err: ApiError, scope: Scope,
+                   headers: Mapping[str, str] | None = None) -> Response:
+    """The HTTP response for an ``ApiError`` to a request, with extra headers such as ``Allow``."""
+    status, body = err(link_base(scope))
     return Response(
         json.dumps(body),
         status_code=status,
@@ -62,7 +85,7 @@ def bad_request(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> ApiErr
 async def handle_api_error(request: Request, exc: Exception) -> Response:
     """Starlette handler for ``ApiError``."""
     assert isinstance(exc, ApiError)
-    return error_response(exc)
+    return error_response(exc, request.scope)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
@@ -71,10 +94,11 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         # HTTP requires the Allow header on a 405; Starlette's routing puts it on the exception.
         return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, 405, "method not allowed"),
-                              exc.headers)
+                              request.scope, exc.headers)
     if exc.status_code == 404:
-        return error_response(ApiError(ErrorCode.NOT_FOUND, 404, "not found"))
-    return error_response(ApiError(ErrorCode.BAD_REQUEST, exc.status_code, str(exc.detail)))
+        return error_response(ApiError(ErrorCode.NOT_FOUND, 404, "not found"), request.scope)
+    return error_response(ApiError(ErrorCode.BAD_REQUEST, exc.status_code, str(exc.detail)),
+                          request.scope)
 
 
 MAX_LOGGED_TEXT = 200
@@ -132,7 +156,7 @@ class CatchAllMiddleware:
                 # ``routes.common.MAX_DEPTH`` levels): the client's mistake, noted once.
                 log.warning("%s", describe_failure(exc, scope["method"], scope["path"]))
                 err = ApiError(ErrorCode.INVALID_PARAMETER, 400, "invalid input: nested too deeply")
-                await error_response(err)(scope, receive, send)
+                await error_response(err, scope)(scope, receive, send)
                 return
             log.error("%s", describe_failure(exc, scope["method"], scope["path"]))
             if started:
@@ -140,4 +164,4 @@ class CatchAllMiddleware:
                 # connection with a one-line note, where re-raising would log the traceback.
                 return
             err = ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 500, "internal server error")
-            await error_response(err)(scope, receive, send)
+            await error_response(err, scope)(scope, receive, send)
