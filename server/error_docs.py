@@ -70,8 +70,9 @@ CODES: dict[ErrorCode, CodeDoc] = {
         "401", "The login was refused: a bad API key, custom token or custom function "
         "result, an unconfirmed email, or a social login that failed."),
     C.BAD_REQUEST: CodeDoc(
-        "400", "The request cannot be done as asked, e.g. linking an API key, confirming with "
-        "an unknown email, or deleting the API key that opened the calling session."),
+        "400, 403", "The request cannot be done as asked, e.g. linking an API key or confirming "
+        "with an unknown email; with 403, deleting the API key that opened the calling "
+        "session."),
     C.ACCOUNT_NAME_IN_USE: CodeDoc("409", "An account with this email address exists already."),
     C.INVALID_PASSWORD: CodeDoc("401", "The email or the password is wrong."),
     C.MAINTENANCE_IN_PROGRESS: CodeDoc("503", "The server is under maintenance."),
