@@ -61,10 +61,11 @@ class ApiError(Exception):
                              "link": error_link(base, self.code)}
 
 
-def error_response(err: ApiError, scope: Scope,
-                   headers: Mapping[str, str] | None = None) -> Response:
-    """The HTTP response for an ``ApiError`` to a request, with extra headers such as ``Allow``."""
-    status, body = err(link_base(scope))
+def error_response(err: ApiError, headers: Mapping[str, str] | None = None, *,
+                   scope: Scope | None = None) -> Response:
+    """The HTTP response for an ``ApiError``, with extra headers such as ``Allow``; ``scope``
+    is the request's, for the link's base URL."""
+    status, body = err(link_base(scope) if scope is not None else "")
     return Response(
         json.dumps(body),
         status_code=status,
@@ -85,7 +86,7 @@ def bad_request(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> ApiErr
 async def handle_api_error(request: Request, exc: Exception) -> Response:
     """Starlette handler for ``ApiError``."""
     assert isinstance(exc, ApiError)
-    return error_response(exc, request.scope)
+    return error_response(exc, scope=request.scope)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
@@ -94,11 +95,12 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         # HTTP requires the Allow header on a 405; Starlette's routing puts it on the exception.
         return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, 405, "method not allowed"),
-                              request.scope, exc.headers)
+                              exc.headers, scope=request.scope)
     if exc.status_code == 404:
-        return error_response(ApiError(ErrorCode.NOT_FOUND, 404, "not found"), request.scope)
+        return error_response(ApiError(ErrorCode.NOT_FOUND, 404, "not found"),
+                              scope=request.scope)
     return error_response(ApiError(ErrorCode.BAD_REQUEST, exc.status_code, str(exc.detail)),
-                          request.scope)
+                          scope=request.scope)
 
 
 MAX_LOGGED_TEXT = 200
@@ -156,7 +158,7 @@ class CatchAllMiddleware:
                 # ``routes.common.MAX_DEPTH`` levels): the client's mistake, noted once.
                 log.warning("%s", describe_failure(exc, scope["method"], scope["path"]))
                 err = ApiError(ErrorCode.INVALID_PARAMETER, 400, "invalid input: nested too deeply")
-                await error_response(err, scope)(scope, receive, send)
+                await error_response(err, scope=scope)(scope, receive, send)
                 return
             log.error("%s", describe_failure(exc, scope["method"], scope["path"]))
             if started:
@@ -164,4 +166,4 @@ class CatchAllMiddleware:
                 # connection with a one-line note, where re-raising would log the traceback.
                 return
             err = ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 500, "internal server error")
-            await error_response(err, scope)(scope, receive, send)
+            await error_response(err, scope=scope)(scope, receive, send)
