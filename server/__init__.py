@@ -16,7 +16,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from . import error_docs
 from .cors import CORSMiddleware
 from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
 from .functions import FunctionRegistry
@@ -82,7 +81,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await services.store.close()
 
-    routes: list[BaseRoute] = [*ROUTES, *error_docs.ROUTES]
+    routes: list[BaseRoute] = list(ROUTES)
     if settings.serve_frontend:
         routes += frontend_routes(img_sources=picture_origins(settings))
     app = Starlette(
