@@ -134,8 +134,9 @@ async def write_custom_data(services: Services, user_id: str, doc: dict[str, Any
     cfg = _custom_data_config(services)
     if cfg is None:
         raise ValueError("Custom user data is not enabled in the app config.")
-    # Every access token carries the document, converted recursively: a document nested past
-    # what a request body may hold is refused here, not at the user's every later login.
+    # Every access token carries the document, converted recursively (and so are function
+    # results): it gets the request bodies' depth limit, checked without recursion, so that no
+    # later conversion depends on how much stack happens to be left.
     ejson.check_depth(doc, CUSTOM_DATA_MAX_DEPTH)
     collection, field = cfg
     await services.store.put_document(collection, user_id, {**doc, field: user_id})

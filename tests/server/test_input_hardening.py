@@ -124,8 +124,9 @@ def test_utf16_bodies_cannot_hide_their_depth(api: Api) -> None:
 
 
 def test_deep_custom_data_is_refused_when_written(tmp_path: Path) -> None:
-    """A function that stores a document too deep for the token claim fails at once, instead of
-    breaking the user's every later login and refresh."""
+    """Custom data has the bodies' limit: a function storing a deeper document fails with a
+    clear message (it used to store up to ~490 levels and then fail with Python's recursion
+    error text), and what is stored always fits into every later token."""
     module = tmp_path / "deep_functions.py"
     module.write_text(
         "async def set_deep(context, depth):\n"
