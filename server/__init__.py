@@ -84,7 +84,7 @@ def create_app(settings: Settings) -> Starlette:
     routes: list[BaseRoute] = list(ROUTES)
     if settings.serve_frontend:
         routes += frontend_routes(img_sources=picture_origins(settings))
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
@@ -96,3 +96,6 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=lifespan,
     )
+    # The base of every error's link to /docs/errors (server.errors.link_base).
+    app.state.error_link_base = settings.public_url or settings.link_base_url
+    return app

@@ -16,7 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.sdk.errors import ErrorCode
 
-from .errors import LINK
+from .error_docs import error_link
+from .errors import link_base
 
 ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Requested-With"
@@ -46,7 +47,7 @@ class CORSMiddleware:
         allowed = origin is not None and self._allowed(origin, headers, scope)
         if origin is not None and scope["method"] == "OPTIONS" \
                 and "access-control-request-method" in headers:
-            await self._preflight(origin, allowed, send)
+            await self._preflight(scope, origin, allowed, send)
             return
         extra = _cors_headers(origin) if origin is not None and allowed else []
 
@@ -58,10 +59,12 @@ class CORSMiddleware:
 
         await self.app(scope, receive, send_with_cors)
 
-    async def _preflight(self, origin: str, allowed: bool, send: Send) -> None:
+    async def _preflight(self, scope: Scope, origin: str, allowed: bool, send: Send) -> None:
         if not allowed:
+            code = ErrorCode.DOMAIN_NOT_ALLOWED
             body = json.dumps({"error": f"origin '{origin[:200]}' is not allowed",
-                               "error_code": ErrorCode.DOMAIN_NOT_ALLOWED.value, "link": LINK})
+                               "error_code": code.value,
+                               "link": error_link(link_base(scope), code)})
             await _respond(send, 403, _vary_origin([(b"content-type", b"application/json")]),
                            body.encode())
             return

@@ -53,8 +53,8 @@ class ErrorCode(str, Enum):  # noqa: UP042 (str(), format() of members stay as b
     REQUEST_TOO_LARGE = "RequestTooLarge"
     NOT_FOUND = "NotFound"
     METHOD_NOT_ALLOWED = "MethodNotAllowed"
-    API_KEY_IN_USE = "APIKeyInUse"
     FUNCTION_TIME_LIMIT = "ExecutionTimeLimitExceeded"
+    UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
     # Client-only: the request never got a response.
     NETWORK_ERROR = "NetworkError"
     # Client-only: the window of a redirect login closed (or never opened) before a result.

@@ -1,4 +1,16 @@
-"""Helpers every route uses: the services, the app id check, body parsing, empty answers."""
+"""Helpers every route uses: the services, the app id check, body parsing, empty answers.
+
+Rules for request bodies, enforced here for every route that reads one:
+
+- A body is JSON and says so: ``Content-Type: application/json`` (any case, parameters such as
+  ``; charset=utf-8`` allowed). Any other declared type, or a body without a type, is 415
+  ``UnsupportedMediaType``. This shuts out cross-origin "simple" requests (``text/plain``,
+  forms), which a browser sends from any page without asking the server first. Requests without
+  a body (refresh, logout) need no type.
+- It is UTF-8 (RFC 8259) and nests objects and arrays at most ``MAX_DEPTH`` levels, checked on
+  the text before decoding, so that no later step (decoding, EJSON conversion, a function, the
+  encoding of its result) meets a value deep enough to exhaust Python's recursion limit.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +26,10 @@ from ..errors import ApiError, bad_request
 from ..services.context import Services
 
 MAX_APP_ID = 128
+# MongoDB's (and so App Services') limit on nesting in a BSON document; counted on the JSON
+# text, so the body object is level 1 and an EJSON wrapper such as {"$numberLong": ...} counts.
+MAX_DEPTH = 100
+JSON_TYPE = "application/json"
 
 
 def services_of(request: Request) -> Services:
@@ -50,9 +66,38 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def unsupported_media_type() -> ApiError:
+    """415 for a body that is not declared ``application/json``."""
+    return ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415,
+                    f"unsupported content type: request bodies must be {JSON_TYPE}")
+
+
+async def json_bytes(request: Request) -> bytes:
+    """The raw body of a JSON request, after the rules in the module docstring."""
+    declared = request.headers.get("content-type")
+    if declared is not None and declared.split(";", 1)[0].strip().lower() != JSON_TYPE:
+        raise unsupported_media_type()
+    raw = await read_body(request)
+    if raw and declared is None:
+        raise unsupported_media_type()
+    # A NUL byte never appears in JSON text; without one, ``json`` reads bytes as UTF-8, the
+    # very text whose depth is measured here (UTF-16 could hide brackets from the count).
+    try:
+        if b"\0" in raw:
+            raise ValueError("NUL byte")
+        depth = ejson.nesting_depth(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise bad_request("invalid request body: expected JSON",
+                          ErrorCode.INVALID_PARAMETER) from exc
+    if depth > MAX_DEPTH:
+        raise bad_request(f"invalid request body: objects and arrays nest deeper than "
+                          f"{MAX_DEPTH} levels", ErrorCode.INVALID_PARAMETER)
+    return raw
+
+
 async def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
     """The body decoded from EJSON (canonical or relaxed); it must be a JSON object."""
-    raw = await read_body(request)
+    raw = await json_bytes(request)
     if not raw.strip():
         if required:
             raise bad_request("expected a JSON object in the request body",
@@ -62,7 +107,7 @@ async def json_body(request: Request, *, required: bool = True) -> dict[str, Any
         value = ejson.loads(raw)
     except Exception as exc:
         # Decoding is pure, and bad EJSON fails in many ways (ValueError, TypeError, InvalidId,
-        # decimal.InvalidOperation, RecursionError, ...): every one is the client's mistake.
+        # decimal.InvalidOperation, ...): every one is the client's mistake.
         raise bad_request("invalid request body: expected JSON",
                           ErrorCode.INVALID_PARAMETER) from exc
     if not isinstance(value, dict):

@@ -109,10 +109,12 @@ async def set_disabled(services: Services, caller: Caller, key_id: str, disabled
 
 
 async def delete(services: Services, caller: Caller, key_id: str) -> None:
-    """Delete one of the caller's keys, unless the calling session was opened with it (403)."""
+    """Delete one of the caller's keys, unless the calling session was opened with it: 403 as
+    App Services answers, with ``BadRequest``, a code native SDKs know (App Services' own code
+    for it is not known)."""
     key = await own_key(services, caller, key_id)
     if caller.session is not None and caller.session.api_key_id == key.id:
-        raise ApiError(ErrorCode.API_KEY_IN_USE, 403,
+        raise ApiError(ErrorCode.BAD_REQUEST, 403,
                        "cannot delete the API key used to authenticate this session")
     if not await services.store.delete_api_key(key.id):
         raise _not_found()

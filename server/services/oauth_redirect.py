@@ -121,7 +121,7 @@ def device_id(encoded: str | None) -> str:
         return users.new_id()
     try:
         info = json.loads(base64.b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         return users.new_id()
     return sessions.device_id_from({"device": info} if isinstance(info, dict) else None)
 

@@ -16,6 +16,11 @@ constant time before anything in the payload is trusted, ``exp``, ``iat`` and ``
 required, ``exp`` must be in the future and ``iat`` not, ``nbf`` is honoured, ``sub`` and ``jti``
 must be strings, and a token with an audience is refused. ``tests/server/test_tokens.py`` checks
 both directions against PyJWT.
+
+Stricter than PyJWT, so that a token has exactly one spelling and its times one meaning: every
+segment must be canonical unpadded base64url (the alphabet only, no ``=``, unused bits zero, so
+``abc`` and ``abd`` cannot name the same bytes), and ``exp``, ``iat`` and ``nbf`` must be JSON
+integers (not strings, floats or booleans) between 0 and the end of year 9999.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -32,6 +38,10 @@ from typing import Any
 
 ALGORITHM = "HS256"
 _REQUIRED = ("exp", "iat", "sub")
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+#: 9999-12-31T23:59:59Z: the latest time a ``datetime`` holds.
+MAX_TIME = 253_402_300_799
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _b64(data: bytes) -> bytes:
@@ -39,7 +49,14 @@ def _b64(data: bytes) -> bytes:
 
 
 def _unb64(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    # The decoder skips characters outside the alphabet and ignores unused bits; re-encoding
+    # and comparing keeps exactly one spelling per value.
+    if not _B64URL.fullmatch(segment):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    if _b64(data).decode("ascii") != segment:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def _json(value: Any) -> bytes:
@@ -143,11 +160,11 @@ def _check_times(raw: dict[str, Any], now: float) -> None:
     # audience, subject and token id.
     if any(raw.get(name) is None for name in _REQUIRED):
         raise TokenError("invalid token")
-    try:
-        iat, exp = int(raw["iat"]), int(raw["exp"])
-        nbf = int(raw["nbf"]) if "nbf" in raw else None
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise TokenError("invalid token") from exc
+    for name in _TIME_CLAIMS:
+        value = raw.get(name, 0)
+        if type(value) is not int or not 0 <= value <= MAX_TIME:  # bool is an int subclass
+            raise TokenError("invalid token")
+    iat, exp, nbf = raw["iat"], raw["exp"], raw.get("nbf")
     if iat > now or (nbf is not None and nbf > now):
         raise TokenError("invalid token")
     if exp <= now:

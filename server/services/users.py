@@ -16,9 +16,12 @@ from bson import ObjectId
 
 from app.sdk.errors import ErrorCode
 
+from .. import ejson
 from ..errors import ApiError
 from ..store.base import Conflict, Identity, UserRecord
 from .context import Services
+
+CUSTOM_DATA_MAX_DEPTH = 100
 
 
 def new_id() -> str:
@@ -131,6 +134,10 @@ async def write_custom_data(services: Services, user_id: str, doc: dict[str, Any
     cfg = _custom_data_config(services)
     if cfg is None:
         raise ValueError("Custom user data is not enabled in the app config.")
+    # Every access token carries the document, converted recursively (and so are function
+    # results): it gets the request bodies' depth limit, checked without recursion, so that no
+    # later conversion depends on how much stack happens to be left.
+    ejson.check_depth(doc, CUSTOM_DATA_MAX_DEPTH)
     collection, field = cfg
     await services.store.put_document(collection, user_id, {**doc, field: user_id})
 

@@ -408,6 +408,7 @@ def test_api_keys_lifecycle(template_server: Any) -> None:
     assert result["keyLoginSameObject"] is True
     deleting_own = result["deleteFromKeySession"]
     assert deleting_own["ok"] is False and deleting_own["statusCode"] == 403, deleting_own
+    assert deleting_own["errorCode"] == "BadRequest", deleting_own
     assert result["reloginUserId"] == user_id
     assert result["deleteResult"] == {"ok": True, "value": None}
     assert result["listAfterDelete"] == []

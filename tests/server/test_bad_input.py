@@ -137,9 +137,9 @@ def test_deeply_nested_json(api: Api) -> None:
 def test_body_size_limit(make_api) -> None:
     api = make_api({"security": {"max_body_bytes": 1000}})
     padded = b'{"options": {}}'.ljust(1000)
-    assert api.http.post(LOGIN, content=padded).status_code == 200
+    assert post_raw(api, LOGIN, padded).status_code == 200
     too_big = b'{"options": {}}'.ljust(1001)
-    assert_error(api.http.post(LOGIN, content=too_big), 413, "RequestTooLarge")
+    assert_error(post_raw(api, LOGIN, too_big), 413, "RequestTooLarge")
 
 
 def test_huge_bodies_are_refused_by_the_demo_limit(api: Api) -> None:
