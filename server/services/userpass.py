@@ -76,16 +76,9 @@ def _link(services: Services, configured: str, page: str, token: str, token_id: 
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'token': token, 'tokenId': token_id})}"
 
 
-async def _throttle_mail(services: Services, email: str) -> None:
-    # confirm/send and reset/send mail any registered address on request; without a limit the
-    # server would flood its own users' inboxes for anybody who asks.
-    if not await services.mail_limiter.hit(email):
-        raise ApiError(ErrorCode.TOO_MANY_REQUESTS, 429,
-                       "too many emails to this address; try again later")
-
-
 async def _mail_confirmation(services: Services, email: str) -> None:
-    await _throttle_mail(services, email)
+    # Mails are limited per address and per email (``ratelimit.email_request``) by the routes
+    # that send them, before the email is looked up.
     token, token_id = await _new_token(services, email, "confirm")
     url = _link(services, services.settings.userpass.confirm_url, "confirm.html", token, token_id)
     body = f"Confirm your email address for {services.settings.app_id}:\n\n{url}\n"
@@ -209,7 +202,6 @@ async def send_reset(services: Services, payload: dict[str, Any]) -> None:
     if services.settings.userpass.reset == "function":
         raise bad_request("please use reset password via function")
     account = await _account(services, email)
-    await _throttle_mail(services, account.email)
     token, token_id = await _new_token(services, account.email, "reset")
     url = _link(services, services.settings.userpass.reset_url, "reset.html", token, token_id)
     body = f"Reset your password for {services.settings.app_id}:\n\n{url}\n"
