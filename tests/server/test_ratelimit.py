@@ -1,4 +1,5 @@
-"""Login rate limits: failures per account and attempts per client address."""
+"""Rate limits: login failures per account and address, attempts per client address, and the
+limits of every other provider, of registration and of the endpoints that send mail."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def limits(**security: float) -> dict:
     return {"security": {"login_attempts_per_address": 1000, **security}}
 
 
-def test_too_many_failures_lock_the_account(make_api) -> None:
+def test_too_many_failures_stop_that_address_on_that_account(make_api) -> None:
+    # Other addresses and the owner's known devices are not stopped (test_bruteforce.py).
     api: Api = make_api(limits(login_failures_per_account=3))
     api.user("victim@example.com")
     api.user("other@example.com")
