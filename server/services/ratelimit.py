@@ -53,6 +53,7 @@ UNLIMITED = 2**62
 LOGIN_MESSAGE = "too many login attempts; try again later"
 EMAIL_MESSAGE = "too many requests for this email address; try again later"
 ADDRESS_MESSAGE = "too many requests from this address; try again later"
+MAIL_MESSAGE = "too many emails to this address; try again later"
 
 
 def _key(name: str, key: str) -> str:
@@ -146,6 +147,12 @@ async def email_request(services: Services, address: str, payload: dict[str, Any
         address, ADDRESS_MESSAGE)
     email = payload.get("email")
     if isinstance(email, str):
-        # Per email too, so the owner's inbox gets at most a few mails a window whoever asks.
-        await limit(services, "mail", security.mails_per_address).take(email_key(email),
-                                                                         EMAIL_MESSAGE)
+        await limit(services, "email-target", security.email_requests_per_address).take(
+            email_key(email), EMAIL_MESSAGE)
+
+
+async def mail_or_function(services: Services, email: str) -> None:
+    """Count a mail to an email, or a run of the confirmation or reset function for it: the
+    owner's inbox gets at most ``mails_per_address`` a window, whoever asks."""
+    await limit(services, "mail", services.settings.security.mails_per_address).take(
+        email_key(email), MAIL_MESSAGE)

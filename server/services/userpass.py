@@ -20,7 +20,7 @@ from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError, bad_request
 from ..store.base import Conflict, UserpassAccount, UserpassToken
-from . import passwords, users
+from . import passwords, ratelimit, users
 from .context import FunctionContext, Services
 from .mailer import Mail
 from .providers import string_field
@@ -76,9 +76,15 @@ def _link(services: Services, configured: str, page: str, token: str, token_id: 
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'token': token, 'tokenId': token_id})}"
 
 
+async def _throttle_mail(services: Services, email: str) -> None:
+    # confirm/send and reset/send mail any registered address on request; without a limit the
+    # server would flood its own users' inboxes for anybody who asks. (The routes also count
+    # every request per client address and per email, known or not: ``ratelimit``.)
+    await ratelimit.mail_or_function(services, email)
+
+
 async def _mail_confirmation(services: Services, email: str) -> None:
-    # Mails are limited per address and per email (``ratelimit.email_request``) by the routes
-    # that send them, before the email is looked up.
+    await _throttle_mail(services, email)
     token, token_id = await _new_token(services, email, "confirm")
     url = _link(services, services.settings.userpass.confirm_url, "confirm.html", token, token_id)
     body = f"Confirm your email address for {services.settings.app_id}:\n\n{url}\n"
@@ -105,6 +111,7 @@ async def _ask_function(services: Services, name: str, kind: str, request: dict[
     a pair that a function saw cannot override its ``fail``, nor be replayed after ``success``.
     """
     email = str(request["username"])
+    await _throttle_mail(services, email)
     token, token_id = await _new_token(services, email, kind)
     try:
         status = await _run_function(services, name, {"token": token, "tokenId": token_id,
@@ -202,6 +209,7 @@ async def send_reset(services: Services, payload: dict[str, Any]) -> None:
     if services.settings.userpass.reset == "function":
         raise bad_request("please use reset password via function")
     account = await _account(services, email)
+    await _throttle_mail(services, account.email)
     token, token_id = await _new_token(services, account.email, "reset")
     url = _link(services, services.settings.userpass.reset_url, "reset.html", token, token_id)
     body = f"Reset your password for {services.settings.app_id}:\n\n{url}\n"

@@ -259,7 +259,7 @@ def test_custom_jwt_logins_are_limited_per_subject_and_address(make_clients) -> 
 
 
 def test_registrations_are_limited_per_address_and_per_email(make_clients) -> None:
-    at = make_clients({"security": {"email_requests_per_address": 3, "mails_per_address": 3}})
+    at = make_clients({"security": {"email_requests_per_address": 3}})
     first = at("203.0.113.1")
     for n in range(3):
         assert first.register(f"new{n}@example.com").status_code == 201
@@ -295,9 +295,11 @@ def test_mail_and_function_endpoints_are_limited_per_address(make_clients, actio
         .status_code != 429
 
 
-def test_reset_by_function_is_limited_per_email(make_clients) -> None:
+def test_reset_functions_run_at_most_mails_per_address_times(make_clients) -> None:
+    # Like a mail, each run is a side effect for the email's owner (the app's function may
+    # text them a code, say), so runs count with the mails to that email.
     at = make_clients({"providers": {"local-userpass": {"reset": "function"}},
-                       "security": {"mails_per_address": 3}})
+                       "security": {"mails_per_address": 2}})
     at("198.51.100.7").register("target@example.com")
     body = {"email": "target@example.com", "password": "new password", "arguments": []}
     for address in ("203.0.113.1", "203.0.113.2"):
