@@ -23,6 +23,8 @@ before its password hash is checked. None of them locks the owner out:
 
 Unknown emails go through exactly the same counts (keyed by the email instead of the account),
 so the answers never tell whether an account exists.
+
+HTTP-free: ``providers.email_password`` calls ``admit`` with the client address and device id.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ password, follow the stricter policy of ``bruteforce``.
 Rule 2: a refusal is 429 ``TooManyRequests`` with ``Retry-After`` (whole seconds, at most the
 window), and answers the same whether the email has an account or not.
 
+HTTP-free: the routes pass the client address in; nothing here sees a request.
+
 ```python
 limit = RateLimit(store, "login-address", limit=60, window=300)
 if not await limit.hit("203.0.113.9"):

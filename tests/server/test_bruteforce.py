@@ -75,8 +75,9 @@ def test_many_addresses_are_slowed_down_never_locked(make_clients) -> None:
     for n in range(3):
         assert_error(log_in(at(f"203.0.113.{n}"), "wrong guess"), 401, "InvalidPassword")
     # From now on attempts from new devices are paced, wherever they come from: 1 s, 2 s, ...
-    assert limited(log_in(at("203.0.113.10"), "wrong guess")) == 1
+    # (The owner in a café is one of them: the server cannot tell them from the attacker.)
     retry = limited(log_in(at(CAFE)))
+    assert retry == 1
     # The owner's device gets through at once, as often as the owner likes.
     for _ in range(3):
         assert log_in(at(HOME), device=device).status_code == 200
