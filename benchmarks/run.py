@@ -1,12 +1,14 @@
 """Run the three benchmarks, print each figure beside its reference and target, write JSON.
 
     scripts/bench                      # installs what is missing, then runs this
-    .venv/bin/python -m benchmarks.run [--only startup,roundtrips,throughput,scale]
+    .venv/bin/python -m benchmarks.run [--only startup,roundtrips,throughput,scale,abuse]
                                        [--rounds 5] [--seconds 4] [--quick] [--scale]
 
 Takes about 5 minutes on 2 cores. The scaling benchmark (1, 2 and 4 server processes on
 PostgreSQL beside one on SQLite; about 1 minute more) is optional: ``--scale`` adds it to
-the run, ``--only scale`` runs it alone. Results go to ``benchmarks/results/`` (git-ignored):
+the run, ``--only scale`` runs it alone. The abuse figures (what the login limits let an
+attacker do, and what refusing costs; about 30 s) are optional too: ``--only abuse``.
+Results go to ``benchmarks/results/`` (git-ignored):
 ``<name>-<time>.json`` and ``<name>-latest.json`` per benchmark, ``run-latest.json`` for all.
 These are measurements, not tests: nothing here passes or fails, and CI does not run it.
 """
@@ -24,11 +26,11 @@ if __package__ in (None, ""):  # Run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "benchmarks"
 
-from benchmarks import roundtrips, scale, startup, throughput  # noqa: E402
+from benchmarks import abuse, roundtrips, scale, startup, throughput  # noqa: E402
 from benchmarks.common import machine, write_json  # noqa: E402
 
 BENCHMARKS = ("startup", "roundtrips", "throughput")
-OPTIONAL = ("scale",)
+OPTIONAL = ("scale", "abuse")
 
 
 def _load_warning() -> str | None:
@@ -81,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "scale":
             data = scale.run(seconds=seconds)
             lines = scale.report(data)
+        elif name == "abuse":
+            data = abuse.run(seconds=seconds)
+            lines = abuse.report(data)
         else:
             data = throughput.run(seconds=seconds)
             lines = throughput.report(data)

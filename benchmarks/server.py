@@ -40,7 +40,9 @@ SDK_EXCLUDE = frozenset({"app/sdk/adapters/native.py"})
 #: other setting is the demo config's.
 OVERRIDES: dict[str, Any] = {
     "mail": {"console": False},
-    "security": {"login_attempts_per_address": 10**9, "login_failures_per_account": 10**9},
+    "security": {"login_attempts_per_address": 10**9, "login_failures_per_account": 10**9,
+                 "logins_per_address": 10**9, "logins_per_identity": 10**9,
+                 "email_requests_per_address": 10**9, "login_slowdown_after": 10**9},
 }
 
 

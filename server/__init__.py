@@ -22,7 +22,6 @@ from .functions import FunctionRegistry
 from .routes import ROUTES
 from .services.context import Services
 from .services.mailer import Mailer
-from .services.ratelimit import RateLimit
 from .services.tokens import TokenSigner
 from .settings import ConfigError, Settings, ensure_data_dir, load_or_create_secret
 from .store import Store, is_shared, open_store_for
@@ -37,19 +36,12 @@ async def build_services(settings: Settings, store: Store | None = None) -> Serv
     store = store or open_store_for(settings.database_url, settings.data_dir)
     await store.open()
     key = await signing_key(settings, store)
-    security = settings.security
-    window = security.rate_window_seconds
     return Services(
         settings=settings,
         store=store,
         signer=TokenSigner(key, settings.app_id),
         mailer=Mailer(settings.mail, settings.data_dir),
         functions=FunctionRegistry(settings.functions_module, settings.function_time_limit),
-        account_limiter=RateLimit(store, "login-account", security.login_failures_per_account,
-                                  window),
-        address_limiter=RateLimit(store, "login-address", security.login_attempts_per_address,
-                                  window),
-        mail_limiter=RateLimit(store, "mail", security.mails_per_address, window),
     )
 
 

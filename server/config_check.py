@@ -84,6 +84,12 @@ RANGES: dict[str, Range] = {
     "security.login_attempts_per_address": Range(1, 10**9),
     "security.rate_window_seconds": Range(1, 86400, "seconds"),
     "security.mails_per_address": Range(1, 10**6),
+    "security.logins_per_address": Range(1, 10**9),
+    "security.logins_per_identity": Range(1, 10**9),
+    "security.email_requests_per_address": Range(1, 10**9),
+    "security.login_slowdown_after": Range(1, 10**9),
+    "security.login_slowdown_window_seconds": Range(60, 30 * 86400, "seconds"),
+    "security.login_max_delay_seconds": Range(1, 86400, "seconds"),
 }
 
 # A key's kind: the types its value may have; ``None`` means its reader checks it (lists,

@@ -49,11 +49,14 @@ def link_base(scope: Scope) -> str:
 class ApiError(Exception):
     """An error answer: wire code, HTTP status and the human-readable ``error`` text."""
 
-    def __init__(self, code: ErrorCode, status: int, message: str) -> None:
+    def __init__(self, code: ErrorCode, status: int, message: str,
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
         self.message = message
+        #: Extra response headers, such as ``Retry-After`` on a 429.
+        self.headers = dict(headers or {})
 
     def __call__(self, base: str = "") -> tuple[int, dict[str, str]]:
         """The status and body to send; ``base`` is this server's base URL for the link."""
@@ -86,7 +89,7 @@ def bad_request(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> ApiErr
 async def handle_api_error(request: Request, exc: Exception) -> Response:
     """Starlette handler for ``ApiError``."""
     assert isinstance(exc, ApiError)
-    return error_response(exc, scope=request.scope)
+    return error_response(exc, exc.headers, scope=request.scope)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:

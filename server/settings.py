@@ -69,8 +69,25 @@ class SecuritySettings:
     login_failures_per_account: int = 10
     login_attempts_per_address: int = 60
     rate_window_seconds: int = 300
-    #: Confirmation and reset mails to one email address per window.
+    #: Confirmation and reset mails to one email address (and runs of the confirmation and
+    #: reset functions for it) per window.
     mails_per_address: int = 5
+    #: Logins with every provider but email/password (anonymous, API key, custom function,
+    #: custom JWT, social tokens, and both ends of social login's redirect flow) per client
+    #: address per window.
+    logins_per_address: int = 300
+    #: Logins of one proven identity (an API key, a JWT subject, a social account, a user of the
+    #: custom function) per window.
+    logins_per_identity: int = 100
+    #: Registrations, confirmation and reset mail requests and confirmation/reset function
+    #: calls per client address, and per email, per window, whether it has an account or not.
+    email_requests_per_address: int = 30
+    #: Email/password attempts on one account from devices that never logged in to it, over
+    #: ``login_slowdown_window_seconds``, before each further one waits (doubling from 1 s).
+    login_slowdown_after: int = 20
+    login_slowdown_window_seconds: int = 12 * 3600
+    #: The longest wait between such attempts on one account (seconds).
+    login_max_delay_seconds: float = 900.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from app.sdk import routes as paths
 from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError
-from ..services import providers, sessions, userpass, users
+from ..services import providers, ratelimit, sessions, userpass, users
 from ..services.context import Services
 from .common import check_app, client_address, empty, json_body, json_ok
 
@@ -29,22 +29,23 @@ async def login(request: Request) -> Response:
     link = request.query_params.get("link", "").lower() == "true"
     if link:
         caller = await sessions.check_access(services, request.headers.get("authorization"))
-        proof = await _link_proof(services, name, body, client_address(request))
+        proof = await _link_proof(services, name, body, client_address(request),
+                                  caller.device_id)
         if proof.user_id is not None:
             raise ApiError(ErrorCode.BAD_REQUEST, 400, "API keys cannot be linked to a user")
         user = await users.link_identity(services, caller.user, proof.identity)
         token = await sessions.access_token(services, user.id, caller.session_id, caller.device_id)
         return json_ok({"access_token": token, "user_id": user.id, "device_id": caller.device_id})
-    proof = await providers.prove(services, name, body, client_address(request))
-    user = await _user_for(services, proof)
     device_id = sessions.device_id_from(options)
+    proof = await providers.prove(services, name, body, client_address(request), device_id)
+    user = await _user_for(services, proof)
     return json_ok(await sessions.open_session(services, user, device_id, proof.api_key_id))
 
 
 async def _link_proof(services: Services, name: str, body: dict[str, Any],
-                      address: str) -> providers.Proof:
+                      address: str, device_id: str) -> providers.Proof:
     try:
-        return await providers.prove(services, name, body, address)
+        return await providers.prove(services, name, body, address, device_id)
     except ApiError as exc:
         # realm-web refreshes and retries, without limit, any 401 whose text is exactly
         # "unauthorized"; bad credentials to link must not send it into that loop.
@@ -66,10 +67,16 @@ async def _user_for(services: Services, proof: providers.Proof) -> Any:
     return user
 
 
-def _action(fn: Callable[[Services, dict[str, Any]], Awaitable[None]], status: int = 204) -> Any:
+def _action(fn: Callable[[Services, dict[str, Any]], Awaitable[None]], status: int = 204, *,
+            limited: bool = True) -> Any:
     async def endpoint(request: Request) -> Response:
         services = check_app(request)
-        await fn(services, await json_body(request))
+        body = await json_body(request)
+        if limited:
+            # Counted before the service looks the email up, so that probing whether emails
+            # have accounts uses up the address's allowance at the same rate either way.
+            await ratelimit.email_request(services, client_address(request), body)
+        await fn(services, body)
         return empty(status)
 
     endpoint.__name__ = fn.__name__
@@ -82,13 +89,14 @@ ROUTES = [
     Route(paths.login(_APP, "{provider}"), login, methods=["POST"]),
     Route(paths.userpass(_APP, paths.USERPASS_REGISTER), _action(userpass.register, 201),
           methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM), _action(userpass.confirm),
+    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM), _action(userpass.confirm, limited=False),
           methods=["POST"]),
     Route(paths.userpass(_APP, paths.USERPASS_CONFIRM_SEND), _action(userpass.resend_confirmation),
           methods=["POST"]),
     Route(paths.userpass(_APP, paths.USERPASS_CONFIRM_CALL), _action(userpass.retry_confirmation),
           methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_RESET), _action(userpass.reset), methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_RESET), _action(userpass.reset, limited=False),
+          methods=["POST"]),
     Route(paths.userpass(_APP, paths.USERPASS_RESET_SEND), _action(userpass.send_reset),
           methods=["POST"]),
     Route(paths.userpass(_APP, paths.USERPASS_RESET_CALL), _action(userpass.call_reset),

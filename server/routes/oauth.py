@@ -23,8 +23,8 @@ from starlette.routing import Route
 from app.sdk import routes as paths
 
 from ..oauth_settings import social_kind
-from ..services import oauth_redirect, providers, sessions
-from .common import check_app, json_ok, read_body, services_of
+from ..services import oauth_redirect, providers, ratelimit, sessions
+from .common import check_app, client_address, json_ok, read_body, services_of
 
 REDIRECT_LOCATION = "X-BAAS-Location"
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -38,6 +38,9 @@ async def redirect_login(request: Request) -> Response:
     if social_kind(name) is None:
         # Only social providers log in by redirect; the others keep their POST-only answer.
         raise HTTPException(405, headers={"Allow": "POST"})
+    # Each start keeps a state record in the store; each callback exchanges a code with the
+    # provider: both count as logins of the client address.
+    await ratelimit.login_attempt(services, client_address(request))
     query = request.query_params
     caller = None
     if query.get("link", "").lower() == "true":
@@ -60,6 +63,7 @@ async def redirect_login(request: Request) -> Response:
 async def callback(request: Request) -> Response:
     """``GET|POST /auth/callback``: finish the flow and send the browser back to the app."""
     services = services_of(request)
+    await ratelimit.login_attempt(services, client_address(request))
     params = dict(request.query_params)
     if request.method == "POST":
         # response_mode=form_post (Apple): the answer is an urlencoded form body.

@@ -1,4 +1,4 @@
-"""``Services``: what every service function receives (settings, store, signer, mailer, limits).
+"""``Services``: what every service function receives (settings, store, signer, mailer, functions).
 
 Built once per server by the lifespan in ``server.create_app``; routes reach it through
 ``request.app.state.services``. Services never see a ``Request``.
@@ -13,7 +13,6 @@ from ..functions import FunctionRegistry
 from ..settings import Settings
 from ..store.base import Store
 from .mailer import Mailer
-from .ratelimit import RateLimit
 from .tokens import TokenSigner
 
 
@@ -26,11 +25,6 @@ class Services:
     signer: TokenSigner
     mailer: Mailer
     functions: FunctionRegistry
-    #: Failed email/password logins per account, attempts per client address, and mails per
-    #: email address; counted in the store, so across every process.
-    account_limiter: RateLimit
-    address_limiter: RateLimit
-    mail_limiter: RateLimit
     extras: dict[str, Any] = field(default_factory=dict)
 
 

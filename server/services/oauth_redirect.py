@@ -58,7 +58,7 @@ from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError
 from ..oauth_settings import OAuthProviderSettings
-from . import sessions, social, users
+from . import ratelimit, sessions, social, users
 from .context import Services
 from .sessions import Caller
 
@@ -236,6 +236,7 @@ async def _complete(services: Services, record: dict[str, Any],
     claims = await social.claims_from_tokens(services, cfg, tokens, nonce=record["nonce"])
     identity = await social.keep_once_only_data(
         services, cfg, social.identity_for(services, cfg, claims, _apple_user(cfg, params)))
+    await ratelimit.identity_login(services, identity)
     link = record.get("link")
     if isinstance(link, dict):
         return await _link(services, link, str(record["device_id"]), identity)

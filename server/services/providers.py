@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from app.sdk import routes
 from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError
 from ..store.base import Identity
-from . import passwords, users
+from . import bruteforce, passwords, ratelimit, users
 from .context import Services
 
 
@@ -37,11 +37,12 @@ PROVIDERS: dict[str, ProviderFn] = {}
 #: the provider function for one name.
 ProviderFactory = Callable[[str], ProviderFn]
 FAMILIES: dict[str, ProviderFactory] = {}
+_Fn = TypeVar("_Fn", bound=ProviderFn)
 
 
-def provider(name: str) -> Callable[[ProviderFn], ProviderFn]:
+def provider(name: str) -> Callable[[_Fn], _Fn]:
     """Register a provider function under its type."""
-    def register(fn: ProviderFn) -> ProviderFn:
+    def register(fn: _Fn) -> _Fn:
         PROVIDERS[name] = fn
         return fn
 
@@ -81,13 +82,22 @@ def string_field(payload: dict[str, Any], name: str) -> str:
 
 
 async def prove(services: Services, provider_name: str, payload: dict[str, Any],
-                address: str) -> Proof:
-    """The proof for a login body, after checking the provider is enabled."""
+                address: str, device_id: str = "") -> Proof:
+    """The proof for a login body, after checking the provider is enabled and the limits.
+
+    ``device_id`` is the device the session will be for: a known device of an email/password
+    account gets past that account's slow-down (``bruteforce``).
+    """
     fn = find(provider_name)
     if fn is None or not services.settings.provider_enabled(provider_name):
         raise ApiError(ErrorCode.AUTH_PROVIDER_NOT_FOUND, 404,
                        f"authentication via '{provider_name}' is unsupported")
-    return await fn(services, payload, address)
+    if provider_name == routes.LOCAL_USERPASS:
+        return await email_password(services, payload, address, device_id)
+    await ratelimit.login_attempt(services, address)
+    proof = await fn(services, payload, address)
+    await ratelimit.identity_login(services, proof.identity)
+    return proof
 
 
 def enabled(services: Services) -> list[dict[str, str]]:
@@ -112,31 +122,19 @@ async def anonymous(services: Services, payload: dict[str, Any], address: str) -
     return Proof(users.make_identity(services, routes.ANON_USER, users.anonymous_identity_id()))
 
 
-async def _throttle(services: Services, email: str, address: str) -> int:
-    """The account's recent failures, after refusing a locked account or a busy address."""
-    failures = await services.account_limiter.count(email)
-    # The address is counted only for attempts that get this far, as before the account check
-    # refused: a locked account does not also use up its caller's address allowance.
-    if failures >= services.account_limiter.limit or \
-            not await services.address_limiter.hit(address):
-        raise ApiError(ErrorCode.TOO_MANY_REQUESTS, 429,
-                       "too many login attempts; try again later")
-    return failures
-
-
 @provider(routes.LOCAL_USERPASS)
-async def email_password(services: Services, payload: dict[str, Any], address: str) -> Proof:
+async def email_password(services: Services, payload: dict[str, Any], address: str,
+                         device_id: str = "") -> Proof:
     """A confirmed email/password account with the right password."""
     email = string_field(payload, "username")
     password = string_field(payload, "password")
-    failures = await _throttle(services, email, address)
     account = await services.store.get_userpass(email)
+    key = bruteforce.account_key(account.id if account else None, email)
+    attempt = await bruteforce.admit(services, key, address, device_id)
     ok = await passwords.verify_password(account.password_hash if account else None, password)
     if account is None or not ok:
-        await services.account_limiter.hit(email)
         raise unauthorized()
+    await attempt.succeeded(remember_device=account.confirmed)
     if not account.confirmed:
         raise ApiError(ErrorCode.AUTH_ERROR, 401, "confirmation required")
-    if failures:
-        await services.account_limiter.reset(email)
     return Proof(users.make_identity(services, routes.LOCAL_USERPASS, account.id, {"email": email}))

@@ -20,7 +20,7 @@ from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError, bad_request
 from ..store.base import Conflict, UserpassAccount, UserpassToken
-from . import passwords, users
+from . import passwords, ratelimit, users
 from .context import FunctionContext, Services
 from .mailer import Mail
 from .providers import string_field
@@ -78,10 +78,9 @@ def _link(services: Services, configured: str, page: str, token: str, token_id: 
 
 async def _throttle_mail(services: Services, email: str) -> None:
     # confirm/send and reset/send mail any registered address on request; without a limit the
-    # server would flood its own users' inboxes for anybody who asks.
-    if not await services.mail_limiter.hit(email):
-        raise ApiError(ErrorCode.TOO_MANY_REQUESTS, 429,
-                       "too many emails to this address; try again later")
+    # server would flood its own users' inboxes for anybody who asks. (The routes also count
+    # every request per client address and per email, known or not: ``ratelimit``.)
+    await ratelimit.mail_or_function(services, email)
 
 
 async def _mail_confirmation(services: Services, email: str) -> None:
@@ -112,6 +111,7 @@ async def _ask_function(services: Services, name: str, kind: str, request: dict[
     a pair that a function saw cannot override its ``fail``, nor be replayed after ``success``.
     """
     email = str(request["username"])
+    await _throttle_mail(services, email)
     token, token_id = await _new_token(services, email, kind)
     try:
         status = await _run_function(services, name, {"token": token, "tokenId": token_id,

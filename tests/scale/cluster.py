@@ -35,7 +35,11 @@ PASSWORD = "password-1"
 DEPLOY_NGINX = REPO_ROOT / "deploy" / "nginx.conf"
 #: Login limits high enough for load from one test address; tests of the limits set their own.
 UNLIMITED: dict[str, Any] = {"security": {"login_attempts_per_address": 1_000_000,
-                                          "login_failures_per_account": 1_000_000}}
+                                          "login_failures_per_account": 1_000_000,
+                                          "logins_per_address": 1_000_000,
+                                          "logins_per_identity": 1_000_000,
+                                          "email_requests_per_address": 1_000_000,
+                                          "login_slowdown_after": 1_000_000}}
 
 
 def free_port() -> int:

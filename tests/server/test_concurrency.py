@@ -13,7 +13,8 @@ from tests.conftest import sqlite_only
 from .helpers import APP_ID, PASSWORD
 
 N = 50
-UNLIMITED = {"security": {"login_attempts_per_address": 10_000}}
+UNLIMITED = {"security": {"login_attempts_per_address": 10_000,
+                          "email_requests_per_address": 10_000}}
 
 
 async def _register_and_log_in(base_url: str) -> tuple[list[int], list[httpx.Response]]:
