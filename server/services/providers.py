@@ -14,6 +14,7 @@ from typing import Any
 from app.sdk import routes
 from app.sdk.errors import ErrorCode
 
+from ..emails import email_key
 from ..errors import ApiError
 from ..store.base import Identity
 from . import passwords, users
@@ -129,14 +130,16 @@ async def email_password(services: Services, payload: dict[str, Any], address: s
     """A confirmed email/password account with the right password."""
     email = string_field(payload, "username")
     password = string_field(payload, "password")
-    failures = await _throttle(services, email, address)
+    key = email_key(email)  # One address in any spelling is one account, with one allowance.
+    failures = await _throttle(services, key, address)
     account = await services.store.get_userpass(email)
     ok = await passwords.verify_password(account.password_hash if account else None, password)
     if account is None or not ok:
-        await services.account_limiter.hit(email)
+        await services.account_limiter.hit(key)
         raise unauthorized()
     if not account.confirmed:
         raise ApiError(ErrorCode.AUTH_ERROR, 401, "confirmation required")
     if failures:
-        await services.account_limiter.reset(email)
-    return Proof(users.make_identity(services, routes.LOCAL_USERPASS, account.id, {"email": email}))
+        await services.account_limiter.reset(key)
+    return Proof(users.make_identity(services, routes.LOCAL_USERPASS, account.id,
+                                     {"email": account.email}))
