@@ -8,12 +8,16 @@ its email/password tokens along, so an old link cannot touch a later account of 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
-from app.sdk import routes
+from app.sdk import AppError, Credentials, ErrorCode, UserState, routes
+from app.sdk.adapters.native import make_app
+from server.admin import users_command
 
 from .helpers import (
     APP_ID,
@@ -92,8 +96,6 @@ def test_an_api_key_disabled_or_deleted_takes_its_access_tokens(make_api, action
 
 
 def test_disabling_a_user_ends_every_session_and_token(api: Api) -> None:
-    from server.admin import users_command
-
     first = api.user("off@example.com")
     second = api.log_in_ok("off@example.com")
     assert api.run(users_command, api.services, "disable", first["user_id"]) == 0
@@ -159,3 +161,29 @@ def test_an_old_confirmation_link_does_not_confirm_a_later_account(make_api) -> 
     assert_error(api.action("confirm", unused_link), 400, "UserpassTokenInvalid")
     assert_error(api.log_in("confirm-again@example.com"), 401, "AuthError",
                  "confirmation required")
+
+
+def test_the_sdk_refreshes_then_logs_out_when_its_session_ends(server_factory) -> None:
+    """realm-web's contract, with our SDK: a refused access token leads to one refresh, whose
+    refusal logs the user out locally; no loop, and the app can log in again."""
+    live = server_factory(userpass_overrides(reset="function"))
+
+    async def scenario() -> None:
+        app = make_app(live.app_id, live.base_url)
+        await app.email_password_auth.register_user("sdk-ended@example.com", "first password")
+        user = await app.log_in(Credentials.email_password("sdk-ended@example.com",
+                                                           "first password"))
+        await user.refresh_profile()
+        with httpx.Client(base_url=live.base_url) as http:  # Another device resets the password.
+            body = {"email": "sdk-ended@example.com", "password": NEW_PASSWORD,
+                    "arguments": ["let me in"]}
+            assert_empty(Api(http).action("reset/call", body))
+        with pytest.raises(AppError) as info:
+            await user.refresh_profile()
+        assert info.value.code is ErrorCode.INVALID_SESSION
+        assert user.state is UserState.LOGGED_OUT
+        again = await app.log_in(Credentials.email_password("sdk-ended@example.com",
+                                                            NEW_PASSWORD))
+        await again.refresh_profile()
+
+    asyncio.run(scenario())
