@@ -33,7 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
-from .postgres import PostgresStore, fill_email_keys
+from . import email_keys
+from .postgres import PostgresStore
 
 #: The copied tables in foreign-key order, with their columns (``schema.sql``).
 TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -81,7 +82,7 @@ async def migrate_store(source: Path, target_url: str, *, force: bool = False,
                 # A source from before normalised addresses: the target fills them in, as
                 # opening that source would have (email_keys).
                 async with conn.cursor(row_factory=dict_row) as cur:
-                    await fill_email_keys(cur)
+                    await email_keys.fill_postgres(cur)
             counts["meta"] = await _copy_meta(src, conn, key)
             await _verify(conn, counts)
     counts["signing_key"] = int(key is not None)

@@ -451,13 +451,13 @@ async def _count(c: Cursor, key: str, after: float) -> int:
 
 async def _create_schema(c: Cursor) -> None:
     await c.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-    added = await _add_email_key_column(c)
+    added = await email_keys.add_column_postgres(c)
     for stmt in schema_statements():
         # The statements come from the packaged schema.sql, never from input; psycopg takes
         # them as bytes because they are not literals in this file.
         await c.execute(stmt.encode())
     if added:
-        await fill_email_keys(c)
+        await email_keys.fill_postgres(c)
     await c.execute("INSERT INTO meta(key, value) VALUES ('schema_version', %s)"
                     " ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
 
@@ -524,28 +524,3 @@ def _user(row: DictRow) -> UserRecord:
 def _api_key(row: DictRow) -> ApiKey:
     return ApiKey(str(row["id"]), str(row["user_id"]), str(row["name"]), str(row["key_hash"]),
                   bool(row["disabled"]), float(row["created_at"]))
-
-
-async def _add_email_key_column(c: Cursor) -> bool:
-    """Add ``email_key`` to a store made before it (``email_keys``); whether it was added."""
-    # to_regclass resolves the name on the search_path, as the schema's statements do.
-    await c.execute("SELECT to_regclass('userpass_accounts') IS NOT NULL AS present,"
-                    " EXISTS (SELECT 1 FROM pg_attribute"
-                    " WHERE attrelid = to_regclass('userpass_accounts')"
-                    " AND attname = 'email_key' AND NOT attisdropped) AS migrated")
-    row = _row(await c.fetchone())
-    if not row["present"] or row["migrated"]:
-        return False  # A new store (the schema creates the column) or one migrated already.
-    await c.execute(email_keys.ADD_COLUMN)
-    return True
-
-
-async def fill_email_keys(c: Cursor) -> None:
-    """Give every account without an ``email_key`` its key, as ``email_keys.assign`` says."""
-    await c.execute("SELECT email, created_at FROM userpass_accounts WHERE email_key IS NULL")
-    rows = [(str(r["email"]), float(r["created_at"])) for r in await c.fetchall()]
-    await c.execute("SELECT email_key FROM userpass_accounts WHERE email_key IS NOT NULL")
-    taken = [str(r["email_key"]) for r in await c.fetchall()]
-    pairs = email_keys.assign(rows, taken)
-    if pairs:
-        await c.executemany("UPDATE userpass_accounts SET email_key=%s WHERE email=%s", pairs)

@@ -78,11 +78,11 @@ class SQLiteStore:
         conn.execute("PRAGMA foreign_keys=ON")
         self._conn = conn
         with self._tx() as cur:
-            added = _add_email_key_column(cur)
+            added = email_keys.add_column_sqlite(cur)
             for stmt in schema_statements():
                 cur.execute(stmt)
             if added:
-                _fill_email_keys(cur)
+                email_keys.fill_sqlite(cur)
             cur.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,),
@@ -468,21 +468,3 @@ def _user_of_row(c: sqlite3.Cursor, row: sqlite3.Row) -> UserRecord:
 def _api_key(row: sqlite3.Row) -> ApiKey:
     return ApiKey(row["id"], row["user_id"], row["name"], row["key_hash"], bool(row["disabled"]),
                   row["created_at"])
-
-
-def _add_email_key_column(c: sqlite3.Cursor) -> bool:
-    """Add ``email_key`` to a store made before it (``email_keys``); whether it was added."""
-    columns = {r["name"] for r in c.execute("PRAGMA table_info(userpass_accounts)")}
-    if not columns or email_keys.COLUMN in columns:
-        return False  # A new store (the schema creates the column) or one migrated already.
-    c.execute(email_keys.ADD_COLUMN)
-    return True
-
-
-def _fill_email_keys(c: sqlite3.Cursor) -> None:
-    rows = [(str(r["email"]), float(r["created_at"])) for r in c.execute(
-        "SELECT email, created_at FROM userpass_accounts WHERE email_key IS NULL")]
-    taken = [str(r[0]) for r in c.execute(
-        "SELECT email_key FROM userpass_accounts WHERE email_key IS NOT NULL")]
-    c.executemany("UPDATE userpass_accounts SET email_key=? WHERE email=?",
-                  email_keys.assign(rows, taken))
