@@ -31,12 +31,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..emails import email_key
 from .context import Services
 from .ratelimit import (
     LOGIN_MESSAGE,
     UNLIMITED,
     RateLimit,
-    email_key,
     limit,
     too_many_requests,
 )

@@ -137,4 +137,5 @@ async def email_password(services: Services, payload: dict[str, Any], address: s
     await attempt.succeeded(remember_device=account.confirmed)
     if not account.confirmed:
         raise ApiError(ErrorCode.AUTH_ERROR, 401, "confirmation required")
-    return Proof(users.make_identity(services, routes.LOCAL_USERPASS, account.id, {"email": email}))
+    return Proof(users.make_identity(services, routes.LOCAL_USERPASS, account.id,
+                                     {"email": account.email}))

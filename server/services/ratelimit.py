@@ -37,13 +37,13 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 from app.sdk import routes
 from app.sdk.errors import ErrorCode
 
+from ..emails import email_key
 from ..errors import ApiError
 from ..store.base import Identity, Store
 from .context import Services
@@ -68,12 +68,6 @@ def too_many_requests(message: str, retry_after: float) -> ApiError:
     """429 ``TooManyRequests`` with ``Retry-After`` in whole seconds (at least 1)."""
     seconds = max(1, math.ceil(retry_after))
     return ApiError(ErrorCode.TOO_MANY_REQUESTS, 429, message, {"Retry-After": str(seconds)})
-
-
-def email_key(email: str) -> str:
-    """An email as a limit key: every spelling of one address (case, Unicode form) is one key,
-    so an attacker cannot get a fresh allowance by writing ``Ada@Example.com``."""
-    return unicodedata.normalize("NFKC", email).casefold()
 
 
 class RateLimit:

@@ -4,7 +4,15 @@ Rule 1: every token is checked on every use: signature, expiry, type, app, and t
 still exists and is enabled; a refresh token must also name a live session whose stored hash
 matches. Deleting the session (logout) or the user kills the refresh token everywhere at once.
 
-Rule 2: error texts name the reason but never echo the token.
+Rule 2: an access token lives only as long as its session row. Logout, a disabled or deleted
+API key, a disabled or deleted user and a password reset delete sessions, and every process
+refuses their access tokens from the next request on (401 ``InvalidSession``, on which clients
+refresh, fail and log out). The check is the same read that loads the user (a join), so it
+costs no round trip. A session that ended by time alone (its refresh token expired) does not
+cut its access tokens short: they were issued while it lived and keep their own ``exp``, as in
+App Services.
+
+Rule 3: error texts name the reason but never echo the token.
 """
 
 from __future__ import annotations
@@ -67,7 +75,11 @@ async def check_access(services: Services, authorization: str | None) -> Caller:
         claims = services.signer.verify(token, "access")
     except TokenError as exc:
         raise invalid_session(str(exc)) from exc
-    user = await _live_user(services, claims.sub)
+    user = await services.store.get_user_for_session(claims.sub, claims.session_id)
+    if user is None:
+        raise invalid_session("session ended")
+    if user.disabled:
+        raise ApiError(ErrorCode.USER_DISABLED, 401, "user disabled")
     return Caller(user, claims.session_id, claims.device_id)
 
 

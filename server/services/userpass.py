@@ -4,6 +4,11 @@ Confirmation modes: ``auto`` (confirmed at registration), ``email`` (a link with
 ``tokenId``), ``function`` (the app's confirmation function decides: ``success``, ``pending`` or
 ``fail``). Reset modes: ``email`` or ``function``. Tokens are 256-bit random values stored only as
 hashes, single-use, and valid for ``token_minutes`` (30 by default, as App Services).
+
+Addresses: one account per address in any case or Unicode form (``server.emails``). Every action
+finds the account with the address as typed and then works on the account's own address (the
+one typed at registration): tokens, mails and the limits per address use that.
+A new password (reset by email or function) ends every session of the account's user.
 """
 
 from __future__ import annotations
@@ -199,7 +204,7 @@ async def retry_confirmation(services: Services, payload: dict[str, Any]) -> Non
         raise bad_request("already confirmed", ErrorCode.USER_ALREADY_CONFIRMED)
     if mode != "function":
         raise bad_request("confirmation by function is not enabled")
-    await _confirm_by_function(services, email)
+    await _confirm_by_function(services, account.email)
 
 
 async def send_reset(services: Services, payload: dict[str, Any]) -> None:
@@ -213,7 +218,7 @@ async def send_reset(services: Services, payload: dict[str, Any]) -> None:
     token, token_id = await _new_token(services, account.email, "reset")
     url = _link(services, services.settings.userpass.reset_url, "reset.html", token, token_id)
     body = f"Reset your password for {services.settings.app_id}:\n\n{url}\n"
-    await services.mailer.send(Mail(email, services.settings.userpass.reset_subject, body))
+    await services.mailer.send(Mail(account.email, services.settings.userpass.reset_subject, body))
 
 
 async def reset(services: Services, payload: dict[str, Any]) -> None:
@@ -234,7 +239,7 @@ async def call_reset(services: Services, payload: dict[str, Any]) -> None:
         raise bad_request("expected 'arguments' to be an array", ErrorCode.INVALID_PARAMETER)
     if services.settings.userpass.reset != "function":
         raise bad_request("reset by function is not enabled")
-    await _account(services, email)
+    email = (await _account(services, email)).email
     name = services.settings.userpass.reset_function
     status = await _ask_function(services, name, "reset",
                                  {"username": email, "password": password}, *args)

@@ -31,7 +31,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from psycopg import AsyncConnection, sql
+from psycopg.rows import dict_row
 
+from . import email_keys
 from .postgres import PostgresStore
 
 #: The copied tables in foreign-key order, with their columns (``schema.sql``).
@@ -39,7 +41,8 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("users", ("id", "type", "disabled", "data", "created_at", "last_login_at")),
     ("identities", ("provider_type", "id", "user_id", "provider_id", "data", "position",
                     "created_at")),
-    ("userpass_accounts", ("email", "id", "password_hash", "confirmed", "created_at")),
+    ("userpass_accounts", ("email", "id", "password_hash", "confirmed", "created_at",
+                           "email_key")),
     ("userpass_tokens", ("token_id", "token_hash", "email", "kind", "password_hash",
                          "expires_at", "used")),
     ("sessions", ("id", "user_id", "token_hash", "device_id", "api_key_id", "created_at",
@@ -73,7 +76,13 @@ async def migrate_store(source: Path, target_url: str, *, force: bool = False,
         conn = await AsyncConnection.connect(target_url, autocommit=True)
         async with conn, conn.transaction():
             await _lock_and_check(conn, force)
-            counts = {name: await _copy(src, conn, name, cols) for name, cols in TABLES}
+            counts = {name: await _copy(src, conn, name, _present(src, name, cols))
+                      for name, cols in TABLES}
+            if "email_key" not in _present(src, "userpass_accounts", ("email_key",)):
+                # A source from before normalised addresses: the target fills them in, as
+                # opening that source would have (email_keys).
+                async with conn.cursor(row_factory=dict_row) as cur:
+                    await email_keys.fill_postgres(cur)
             counts["meta"] = await _copy_meta(src, conn, key)
             await _verify(conn, counts)
     counts["signing_key"] = int(key is not None)
@@ -144,6 +153,12 @@ async def _copy(src: sqlite3.Connection, conn: AsyncConnection[Any], table: str,
             await copy.write_row(row)
             count += 1
     return count
+
+
+def _present(src: sqlite3.Connection, table: str, cols: tuple[str, ...]) -> tuple[str, ...]:
+    # Columns added to the schema later (email_key) may be missing from an older source.
+    have = {str(r[1]) for r in src.execute(f"PRAGMA table_info({table})")}
+    return tuple(c for c in cols if c in have)
 
 
 def _check_row(table: str, cols: tuple[str, ...], row: tuple[Any, ...]) -> None:

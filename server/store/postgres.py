@@ -40,6 +40,8 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from .. import ejson
+from ..emails import email_key
+from . import email_keys
 from .base import (
     RATE_PURGE_SECONDS,
     ApiKey,
@@ -198,10 +200,15 @@ class PostgresStore:
                                   (json.dumps(data), provider_type, identity_id)))
 
     async def set_user_disabled(self, user_id: str, disabled: bool) -> bool:
+        async def fn(c: Cursor) -> bool:
+            if disabled:
+                await c.execute("DELETE FROM sessions WHERE user_id=%s", (user_id,))
+            await c.execute("UPDATE users SET disabled=%s WHERE id=%s", (int(disabled), user_id))
+            return bool(c.rowcount)
+
         if _absent(user_id):
             return False
-        return bool(await self._run(_exec("UPDATE users SET disabled=%s WHERE id=%s",
-                                          (int(disabled), user_id))))
+        return await self._run(fn)
 
     async def touch_login(self, user_id: str, when: float) -> None:
         if not _absent(user_id):
@@ -215,6 +222,10 @@ class PostgresStore:
             await c.execute("SELECT id FROM users WHERE id=%s FOR UPDATE", (user_id,))
             if await c.fetchone() is None:
                 return False
+            await c.execute(
+                "DELETE FROM userpass_tokens WHERE email IN (SELECT email FROM userpass_accounts"
+                " WHERE id IN (SELECT id FROM identities"
+                " WHERE user_id=%s AND provider_type='local-userpass'))", (user_id,))
             await c.execute(
                 "DELETE FROM userpass_accounts WHERE id IN (SELECT id FROM identities"
                 " WHERE user_id=%s AND provider_type='local-userpass')", (user_id,))
@@ -230,16 +241,24 @@ class PostgresStore:
 
     # Email/password.
     async def create_userpass(self, account: UserpassAccount) -> None:
-        await self._run(_exec(
-            "INSERT INTO userpass_accounts(email, id, password_hash, confirmed, created_at)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (account.email, account.id, account.password_hash, int(account.confirmed),
-             account.created_at)))
+        async def fn(c: Cursor) -> None:
+            await c.execute(
+                "INSERT INTO userpass_accounts(email, id, password_hash, confirmed, created_at,"
+                " email_key) VALUES (%s, %s, %s, %s, %s, %s)",
+                (account.email, account.id, account.password_hash, int(account.confirmed),
+                 account.created_at, email_key(account.email)))
+            # Tokens left from an earlier account of this address (a store from before deletion
+            # took them along) must not confirm or reset the new one.
+            await c.execute("DELETE FROM userpass_tokens WHERE email=%s", (account.email,))
+
+        await self._run(fn)
 
     async def get_userpass(self, email: str) -> UserpassAccount | None:
         if _absent(email):
             return None
-        row = await self._read(_one("SELECT * FROM userpass_accounts WHERE email=%s", (email,)))
+        row = await self._read(_one(
+            "SELECT * FROM userpass_accounts WHERE email=%s OR email_key=%s"
+            " ORDER BY email=%s DESC LIMIT 1", (email, email_key(email), email)))
         if row is None:
             return None
         return UserpassAccount(str(row["email"]), str(row["id"]), str(row["password_hash"]),
@@ -251,9 +270,15 @@ class PostgresStore:
                                   (email,)))
 
     async def set_userpass_password(self, email: str, password_hash: str) -> None:
+        async def fn(c: Cursor) -> None:
+            await c.execute("UPDATE userpass_accounts SET password_hash=%s WHERE email=%s",
+                            (password_hash, email))
+            await c.execute("DELETE FROM sessions WHERE user_id IN (SELECT user_id FROM"
+                            " identities WHERE provider_type='local-userpass' AND id IN"
+                            " (SELECT id FROM userpass_accounts WHERE email=%s))", (email,))
+
         if not _absent(email):
-            await self._run(_exec("UPDATE userpass_accounts SET password_hash=%s WHERE email=%s",
-                                  (password_hash, email)))
+            await self._run(fn)
 
     async def add_userpass_token(self, token: UserpassToken) -> None:
         await self._run(_exec(
@@ -407,6 +432,16 @@ class PostgresStore:
         if not _absent(key):
             await self._run(_exec("DELETE FROM rate_events WHERE key=%s", (key,)))
 
+    # Access tokens (issue 16): the user behind a token only while its session lives.
+    async def get_user_for_session(self, user_id: str, session_id: str) -> UserRecord | None:
+        if _absent(user_id, session_id):
+            return None
+        # One statement, so the session check costs no round trip over loading the user.
+        row = await self._read(_one(
+            _USER + " JOIN sessions s ON s.user_id = u.id WHERE s.id=%s AND u.id=%s",
+            (session_id, user_id)))
+        return None if row is None else _user(row)
+
 
 async def _count(c: Cursor, key: str, after: float) -> int:
     await c.execute("SELECT COUNT(*) AS n FROM rate_events WHERE key=%s AND at > %s",
@@ -416,10 +451,13 @@ async def _count(c: Cursor, key: str, after: float) -> int:
 
 async def _create_schema(c: Cursor) -> None:
     await c.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+    added = await email_keys.add_column_postgres(c)
     for stmt in schema_statements():
         # The statements come from the packaged schema.sql, never from input; psycopg takes
         # them as bytes because they are not literals in this file.
         await c.execute(stmt.encode())
+    if added:
+        await email_keys.fill_postgres(c)
     await c.execute("INSERT INTO meta(key, value) VALUES ('schema_version', %s)"
                     " ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
 

@@ -31,8 +31,13 @@ CREATE TABLE IF NOT EXISTS userpass_accounts (
     id TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     confirmed INTEGER NOT NULL DEFAULT 0,
-    created_at DOUBLE PRECISION NOT NULL
+    created_at DOUBLE PRECISION NOT NULL,
+    email_key TEXT
 );
+-- The normalised address (server/emails.py), one account per address; NULL only for an account
+-- that collided with an older one when a store made before this column was migrated
+-- (server/store/email_keys.py adds the column to such a store before this file runs).
+CREATE UNIQUE INDEX IF NOT EXISTS userpass_email_key ON userpass_accounts(email_key);
 CREATE TABLE IF NOT EXISTS userpass_tokens (
     token_id TEXT PRIMARY KEY,
     token_hash TEXT NOT NULL,
@@ -42,6 +47,7 @@ CREATE TABLE IF NOT EXISTS userpass_tokens (
     expires_at DOUBLE PRECISION NOT NULL,
     used INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS userpass_tokens_email ON userpass_tokens(email);
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import ejson
+from ..emails import email_key
+from . import email_keys
 from .base import (
     RATE_PURGE_SECONDS,
     ApiKey,
@@ -76,8 +78,11 @@ class SQLiteStore:
         conn.execute("PRAGMA foreign_keys=ON")
         self._conn = conn
         with self._tx() as cur:
+            added = email_keys.add_column_sqlite(cur)
             for stmt in schema_statements():
                 cur.execute(stmt)
+            if added:
+                email_keys.fill_sqlite(cur)
             cur.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,),
@@ -211,9 +216,13 @@ class SQLiteStore:
             (json.dumps(data), provider_type, identity_id)))
 
     async def set_user_disabled(self, user_id: str, disabled: bool) -> bool:
-        cur = await self._run(lambda c: c.execute(
-            "UPDATE users SET disabled=? WHERE id=?", (int(disabled), user_id)).rowcount)
-        return bool(cur)
+        def fn(c: sqlite3.Cursor) -> int:
+            if disabled:
+                c.execute("DELETE FROM sessions WHERE user_id=?", (user_id,))
+            return int(c.execute(
+                "UPDATE users SET disabled=? WHERE id=?", (int(disabled), user_id)).rowcount)
+
+        return bool(await self._run(fn))
 
     async def touch_login(self, user_id: str, when: float) -> None:
         await self._run(lambda c: c.execute(
@@ -221,6 +230,10 @@ class SQLiteStore:
 
     async def delete_user(self, user_id: str) -> bool:
         def fn(c: sqlite3.Cursor) -> bool:
+            c.execute(
+                "DELETE FROM userpass_tokens WHERE email IN (SELECT email FROM userpass_accounts"
+                " WHERE id IN (SELECT id FROM identities"
+                " WHERE user_id=? AND provider_type='local-userpass'))", (user_id,))
             c.execute(
                 "DELETE FROM userpass_accounts WHERE id IN (SELECT id FROM identities"
                 " WHERE user_id=? AND provider_type='local-userpass')", (user_id,))
@@ -232,15 +245,22 @@ class SQLiteStore:
 
     # Email/password.
     async def create_userpass(self, account: UserpassAccount) -> None:
-        await self._run(lambda c: c.execute(
-            "INSERT INTO userpass_accounts(email, id, password_hash, confirmed, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (account.email, account.id, account.password_hash, int(account.confirmed),
-             account.created_at)))
+        def fn(c: sqlite3.Cursor) -> None:
+            c.execute(
+                "INSERT INTO userpass_accounts(email, id, password_hash, confirmed, created_at,"
+                " email_key) VALUES (?, ?, ?, ?, ?, ?)",
+                (account.email, account.id, account.password_hash, int(account.confirmed),
+                 account.created_at, email_key(account.email)))
+            # Tokens left from an earlier account of this address (a store from before deletion
+            # took them along) must not confirm or reset the new one.
+            c.execute("DELETE FROM userpass_tokens WHERE email=?", (account.email,))
+
+        await self._run(fn)
 
     async def get_userpass(self, email: str) -> UserpassAccount | None:
         row = await self._read(lambda c: c.execute(
-            "SELECT * FROM userpass_accounts WHERE email=?", (email,)).fetchone())
+            "SELECT * FROM userpass_accounts WHERE email=? OR email_key=?"
+            " ORDER BY email=? DESC LIMIT 1", (email, email_key(email), email)).fetchone())
         if row is None:
             return None
         return UserpassAccount(row["email"], row["id"], row["password_hash"],
@@ -251,8 +271,14 @@ class SQLiteStore:
             "UPDATE userpass_accounts SET confirmed=1 WHERE email=?", (email,)))
 
     async def set_userpass_password(self, email: str, password_hash: str) -> None:
-        await self._run(lambda c: c.execute(
-            "UPDATE userpass_accounts SET password_hash=? WHERE email=?", (password_hash, email)))
+        def fn(c: sqlite3.Cursor) -> None:
+            c.execute("UPDATE userpass_accounts SET password_hash=? WHERE email=?",
+                      (password_hash, email))
+            c.execute("DELETE FROM sessions WHERE user_id IN (SELECT user_id FROM identities"
+                      " WHERE provider_type='local-userpass' AND id IN"
+                      " (SELECT id FROM userpass_accounts WHERE email=?))", (email,))
+
+        await self._run(fn)
 
     async def add_userpass_token(self, token: UserpassToken) -> None:
         await self._run(lambda c: c.execute(
@@ -378,6 +404,15 @@ class SQLiteStore:
     async def reset_rate(self, key: str) -> None:
         await self._run(lambda c: c.execute("DELETE FROM rate_events WHERE key=?", (key,)))
 
+    # Access tokens (issue 16): the user behind a token only while its session lives.
+    async def get_user_for_session(self, user_id: str, session_id: str) -> UserRecord | None:
+        def fn(c: sqlite3.Cursor) -> UserRecord | None:
+            row = c.execute("SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id"
+                            " WHERE s.id=? AND s.user_id=?", (session_id, user_id)).fetchone()
+            return None if row is None else _user_of_row(c, row)
+
+        return await self._read(fn)
+
 
 def _count(c: sqlite3.Cursor, key: str, after: float) -> int:
     row = c.execute("SELECT COUNT(*) AS n FROM rate_events WHERE key=? AND at > ?",
@@ -417,11 +452,14 @@ def _insert_identity(
 
 def _load_user(c: sqlite3.Cursor, user_id: str) -> UserRecord | None:
     row = c.execute("SELECT * FROM users WHERE id=?", (user_id,)).fetchone()
-    if row is None:
-        return None
+    return None if row is None else _user_of_row(c, row)
+
+
+def _user_of_row(c: sqlite3.Cursor, row: sqlite3.Row) -> UserRecord:
     idents = tuple(
         Identity(r["provider_type"], r["id"], r["provider_id"], json.loads(r["data"]))
-        for r in c.execute("SELECT * FROM identities WHERE user_id=? ORDER BY position", (user_id,))
+        for r in c.execute("SELECT * FROM identities WHERE user_id=? ORDER BY position",
+                           (row["id"],))
     )
     return UserRecord(row["id"], row["type"], bool(row["disabled"]), row["created_at"], idents,
                       json.loads(row["data"]), row["last_login_at"])

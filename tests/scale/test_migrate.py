@@ -177,7 +177,8 @@ def test_a_row_postgresql_cannot_hold_stops_the_copy_before_anything_lands(
         old.stop()
     # An email with a NUL, as a server before the check in userpass._email could store.
     with sqlite3.connect(source) as conn:
-        conn.execute("INSERT INTO userpass_accounts VALUES (?, 'x', 'h', 1, 0)",
+        conn.execute("INSERT INTO userpass_accounts(email, id, password_hash, confirmed,"
+                     " created_at) VALUES (?, 'x', 'h', 1, 0)",
                      ("bad\x00@example.com",))
     target = postgres_server.fresh_url()
     done = migrate("--from", f"sqlite:{source}", "--to", target)

@@ -137,8 +137,9 @@ def test_logout_revokes_the_session_only(api: Api) -> None:
     second = api.log_in_ok("out@example.com")
     assert_empty(api.log_out(first["refresh_token"]), 204)
     assert_error(api.refresh(first["refresh_token"]), 401, INVALID)
-    # Access tokens already issued stay valid until they expire (as BaaS).
-    assert api.profile(first["access_token"]).status_code == 200
+    # Its access tokens die with it (issue 16 item 3), though their exp is minutes away.
+    assert_error(api.profile(first["access_token"]), 401, INVALID, contains="session ended")
+    assert api.profile(second["access_token"]).status_code == 200
     # The user's other session is untouched.
     assert api.refresh(second["refresh_token"]).status_code == 201
 

@@ -208,6 +208,14 @@ def test_linking_needs_a_live_session(api: SocialApi) -> None:
     assert result["_baas_error_code"] == "InvalidSession" and "_baas_ua" not in result
 
 
+def test_linking_refuses_the_access_token_of_a_logged_out_session(api: SocialApi) -> None:
+    anon = api.anonymous()
+    api.http.delete("/api/client/v2.0/auth/session",
+                    headers={"Authorization": f"Bearer {anon['refresh_token']}"})
+    resp = api.start_redirect(GOOGLE, APP_PAGE, link_token=anon["access_token"])
+    assert_error(resp, 401, "InvalidSession", "invalid session: session ended")
+
+
 def test_form_post_callback_with_apple_names(social_server: Callable[..., SocialServer]) -> None:
     base = social_server()
     cfg = {"enabled": True, "client_id": base.client.client_id,

@@ -197,7 +197,7 @@ async def test_userpass_account(store: Store) -> None:
     account = UserpassAccount("a@example.com", "id1", "hash1", False, T0)
     await store.create_userpass(account)
     assert await store.get_userpass("a@example.com") == account
-    assert await store.get_userpass("A@example.com") is None
+    assert await store.get_userpass("A@Example.com") == account  # One address, any case.
     with pytest.raises(Conflict):
         await store.create_userpass(UserpassAccount("a@example.com", "id2", "h", False, T0))
     with pytest.raises(Conflict):
