@@ -243,13 +243,13 @@ def test_kill_9_under_load_loses_no_acknowledged_write(store: str, tmp_path: Pat
             figures["acknowledged"] += load.acked
             figures.update(f"{step} {'unanswered' if code == LOST else code}"
                            for a in load.accounts for step, code in a.steps.items())
-            every += load.accounts
             # The restarted server is checked, then carries the next round's load.
             process = start()
             wrong = run(_check_all(process.base_url, load.accounts))
             assert not wrong, wrong[:10]
+            every += load.accounts
         # Later kills did not undo earlier writes.
-        wrong = run(_check_all(process.base_url, every))
+        wrong = run(_check_all(process.base_url, every[:-len(load.accounts)]))
         assert not wrong, wrong[:10]
     finally:
         process.stop()
