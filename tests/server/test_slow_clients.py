@@ -20,8 +20,12 @@ import pytest
 
 from app.sdk import routes
 from server.http_limits import FD_RESERVE
+from tests.conftest import TEST_STORE
 from tests.scale.cluster import APP_ID, ServeProcess, spawn, wait_ready, write_config
 from tests.sdk.runner import run
+
+# The store plays no part: run once, in the SQLite run of the server suite.
+pytestmark = pytest.mark.skipif(TEST_STORE != "sqlite", reason="store-independent")
 
 HEADER_SECONDS = 1.0
 BODY_SECONDS = 1.0
