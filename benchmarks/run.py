@@ -7,7 +7,8 @@
 Takes about 5 minutes on 2 cores. The scaling benchmark (1, 2 and 4 server processes on
 PostgreSQL beside one on SQLite; about 1 minute more) is optional: ``--scale`` adds it to
 the run, ``--only scale`` runs it alone. So is the soak (``--only soak``: mixed traffic at 64
-connections for ``--soak-seconds``, 10 minutes by default; memory and p99 per minute). Results go to ``benchmarks/results/`` (git-ignored):
+connections for ``--soak-seconds``, 10 minutes by default; memory and p99 per minute).
+Results go to ``benchmarks/results/`` (git-ignored):
 ``<name>-<time>.json`` and ``<name>-latest.json`` per benchmark, ``run-latest.json`` for all.
 These are measurements, not tests: nothing here passes or fails, and CI does not run it.
 """
