@@ -93,19 +93,67 @@ def protocol(limits: HttpLimits) -> Callable[..., LimitedHttpProtocol]:
 
 
 class _Tracker:
-    """One server's connections that wait for their client, oldest first, and the counts of
-    closed ones for the next log line."""
+    """One server's connections that wait for their client, oldest first, the sweep that
+    closes the late ones, and the counts of closed ones for the next log line.
 
-    def __init__(self) -> None:
-        self.waiting: OrderedDict[LimitedHttpProtocol, None] = OrderedDict()
-        self.sending_body: OrderedDict[LimitedHttpProtocol, None] = OrderedDict()
+    Deadlines are checked by one sweep a fraction of a second apart rather than a timer per
+    request: entries go in at the end with the time they started waiting, so a sweep stops at
+    the first one that is not late, and a request costs a few dict operations.
+    """
+
+    def __init__(self, limits: HttpLimits, loop: asyncio.AbstractEventLoop) -> None:
+        self.limits = limits
+        self.loop = loop
+        #: Connected, or a request begun, headers not complete: when that started.
+        self.headers: OrderedDict[LimitedHttpProtocol, float] = OrderedDict()
+        #: Headers complete, body not: when the headers completed.
+        self.body: OrderedDict[LimitedHttpProtocol, float] = OrderedDict()
+        #: Between requests on a kept-alive connection (uvicorn's keep-alive timer runs).
+        self.idle: OrderedDict[LimitedHttpProtocol, None] = OrderedDict()
         self.closed: dict[str, int] = {}
         self.flush: asyncio.TimerHandle | None = None
+        self.sweeper: asyncio.TimerHandle | None = None
+        self.every = max(0.05, min(1.0, limits.header_seconds / 4, limits.body_seconds / 4))
 
-    def count(self, reason: str, loop: asyncio.AbstractEventLoop) -> None:
+    def forget(self, conn: LimitedHttpProtocol) -> None:
+        self.headers.pop(conn, None)
+        self.body.pop(conn, None)
+        self.idle.pop(conn, None)
+
+    def start_sweeping(self) -> None:
+        if self.sweeper is None:
+            self.sweeper = self.loop.call_later(self.every, self._sweep)
+
+    def _sweep(self) -> None:
+        self.sweeper = None
+        now = self.loop.time()
+        for queue, seconds, reason in ((self.headers, self.limits.header_seconds,
+                                        "sent no headers in time"),
+                                       (self.body, self.limits.body_seconds,
+                                        "sent no body in time")):
+            late = []
+            for conn, since in queue.items():
+                if now - since < seconds:
+                    break
+                late.append(conn)
+            for conn in late:
+                conn.close_slow(reason, answer=True)
+        if self.headers or self.body or self.idle:
+            self.start_sweeping()
+
+    def evict_one(self) -> bool:
+        for queue in (self.idle, self.headers, self.body):
+            while queue:
+                oldest = next(iter(queue))
+                if oldest.close_slow("closed for a new connection (cap reached)"):
+                    return True
+                queue.pop(oldest, None)
+        return False
+
+    def count(self, reason: str) -> None:
         self.closed[reason] = self.closed.get(reason, 0) + 1
         if self.flush is None:
-            self.flush = loop.call_later(LOG_EVERY, self._log)
+            self.flush = self.loop.call_later(LOG_EVERY, self._log)
 
     def _log(self) -> None:
         self.flush = None
@@ -123,9 +171,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, limits: HttpLimits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limits = limits
-        self.tracker = _trackers.setdefault(self.server_state, _Tracker())
-        self.deadline: asyncio.TimerHandle | None = None
+        tracker = _trackers.get(self.server_state)
+        if tracker is None:
+            tracker = _trackers[self.server_state] = _Tracker(limits, self.loop)
+        self.tracker = tracker
         #: Where the parser is in the current request: None between requests.
         self.parsing: str | None = None
         self.timed_out = False
@@ -135,90 +184,64 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self.limits.max_connections and not self._evict_one():
-            self._close("refused (all connections busy)")
+        tracker = self.tracker
+        if len(self.connections) > tracker.limits.max_connections and not tracker.evict_one():
+            self.close_slow("refused (all connections busy)")
             return
-        self._arm(self.limits.header_seconds)
-        self.tracker.waiting[self] = None
+        tracker.headers[self] = self.loop.time()
+        tracker.start_sweeping()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        self.tracker.waiting.pop(self, None)
-        self.tracker.sending_body.pop(self, None)
+        self.tracker.forget(self)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         # Bytes between requests that begin none (blank lines) cancelled uvicorn's keep-alive
         # timer: they get the header deadline, or a trickle of them would hold the connection.
-        if self.parsing is None and self.deadline is None and self._between_requests():
-            self._arm(self.limits.header_seconds)
+        if self.parsing is None and self in self.tracker.idle:
+            del self.tracker.idle[self]
+            self.tracker.headers[self] = self.loop.time()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if self.parsing is None and not self.transport.is_closing():
-            self.tracker.waiting[self] = None  # Idle now: uvicorn's keep-alive timer runs.
+            self.tracker.idle[self] = None
 
     # Parser callbacks
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.parsing = "headers"
-        if self.deadline is None:
-            self._arm(self.limits.header_seconds)
+        tracker = self.tracker
+        if self not in tracker.headers:
+            tracker.idle.pop(self, None)
+            tracker.headers[self] = self.loop.time()
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
         self.parsing = "body"
-        self.tracker.waiting.pop(self, None)
-        self.tracker.sending_body[self] = None
-        self._arm(self.limits.body_seconds)
+        tracker = self.tracker
+        tracker.headers.pop(self, None)
+        tracker.body[self] = self.loop.time()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self.parsing = None
-        self.tracker.sending_body.pop(self, None)
-        self._disarm()
+        self.tracker.body.pop(self, None)
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         super()._start_asgi_task(cycle, functools.partial(_quiet_on_timeout, app, self))
 
-    # Deadlines and eviction
+    # Closing
 
-    def _between_requests(self) -> bool:
-        return self.cycle is None or bool(self.cycle.response_complete)
-
-    def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self.deadline = self.loop.call_later(seconds, self._expire)
-
-    def _disarm(self) -> None:
-        if self.deadline is not None:
-            self.deadline.cancel()
-            self.deadline = None
-
-    def _expire(self) -> None:
-        self.deadline = None
-        reason = "sent no body in time" if self.parsing == "body" else "sent no headers in time"
-        self._close(reason, answer=True)
-
-    def _evict_one(self) -> bool:
-        for queue in (self.tracker.waiting, self.tracker.sending_body):
-            while queue:
-                oldest, _ = queue.popitem(last=False)
-                if not oldest.transport.is_closing():
-                    oldest._close("closed for a new connection (cap reached)")
-                    return True
-        return False
-
-    def _close(self, reason: str, *, answer: bool = False) -> None:
-        self.timed_out = True
-        self.tracker.waiting.pop(self, None)
-        self.tracker.sending_body.pop(self, None)
-        self._disarm()
+    def close_slow(self, reason: str, *, answer: bool = False) -> bool:
+        """Close this connection for being slow or surplus; False if it was closing already."""
+        self.tracker.forget(self)
         if self.transport.is_closing():
-            return
-        self.tracker.count(reason, self.loop)
+            return False
+        self.timed_out = True
+        self.tracker.count(reason)
         if answer and self._may_answer():
             self.transport.write(_TIMEOUT_ANSWER % (len(_TIMEOUT_BODY), _TIMEOUT_BODY))
         self.transport.close()
@@ -226,6 +249,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         # it is cancelled instead, and _quiet_on_timeout ends it quietly.
         if self.app_task is not None and self.parsing == "body":
             self.app_task.cancel()
+        return True
 
     def _may_answer(self) -> bool:
         cycle = self.cycle
