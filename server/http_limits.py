@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import resource
 import weakref
@@ -35,6 +36,9 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from app.sdk.errors import ErrorCode
+
+from .errors import ApiError
 from .settings import SecuritySettings
 
 __all__ = ["HttpLimits", "LimitedHttpProtocol", "connection_cap", "protocol", "raise_fd_limit"]
@@ -46,10 +50,8 @@ LOG_EVERY = 10.0
 #: File descriptors kept free of client connections: the listening socket, the store, logs,
 #: function worker pipes.
 FD_RESERVE = 256
-_TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
-                   b"connection: close\r\ncontent-length: %d\r\n\r\n%s")
-_TIMEOUT_BODY = (b'{"error":"request not received in time","error_code":"RequestTimeout",'
-                 b'"link":""}')
+_TIMEOUT_HEAD = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                 b"connection: close\r\ncontent-length: %d\r\n\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +245,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.timed_out = True
         self.tracker.count(reason)
         if answer and self._may_answer():
-            self.transport.write(_TIMEOUT_ANSWER % (len(_TIMEOUT_BODY), _TIMEOUT_BODY))
+            self.transport.write(_timeout_answer())
         self.transport.close()
         # An app still waiting for the body would see a disconnect and log it as an error;
         # it is cancelled instead, and _quiet_on_timeout ends it quietly.
@@ -256,6 +258,12 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self.parsing == "body":
             return not cycle.response_started
         return cycle is None or bool(cycle.response_complete)  # Not inside another answer.
+
+
+def _timeout_answer() -> bytes:
+    _, body = ApiError(ErrorCode.BAD_REQUEST, 408, "request not received in time")()
+    data = json.dumps(body).encode()
+    return _TIMEOUT_HEAD % len(data) + data
 
 
 async def _quiet_on_timeout(app: Any, owner: LimitedHttpProtocol, scope: Any, receive: Any,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import resource
 import time
@@ -133,6 +134,8 @@ def test_slow_clients_are_closed_and_a_fresh_client_is_served(server: ServeProce
             # The ones that waited to the end were told why (those closed for room were not).
             assert timed_out and all(a.startswith(b"HTTP/1.1 408 ") for a in timed_out), \
                 timed_out[:3]
+            body = json.loads(timed_out[0].partition(b"\r\n\r\n")[2])
+            assert set(body) == {"error", "error_code", "link"}, body
             trickling = False
             await asyncio.gather(*trickles)
         finally:
