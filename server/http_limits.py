@@ -18,6 +18,8 @@ gets in. ``LimitedHttpProtocol`` is uvicorn's own httptools protocol with three 
 The parsing, flow control and the app calls stay uvicorn's; a request costs a few dict
 operations more (deadlines are checked by one sweep, not a timer per request). Pass
 ``protocol(limits)`` as uvicorn's ``http=``; it pickles, so ``--workers`` processes get it too.
+Under uvicorn's own command line, ``--http server.http_limits:LimitedHttpProtocol`` gives the
+default limits.
 This module imports uvicorn and the error JSON (``server.errors``), never routes or services.
 """
 
@@ -172,11 +174,11 @@ _trackers: weakref.WeakKeyDictionary[ServerState, _Tracker] = weakref.WeakKeyDic
 class LimitedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with deadlines for headers and body and a connection cap."""
 
-    def __init__(self, *args: Any, limits: HttpLimits, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, limits: HttpLimits | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         tracker = _trackers.get(self.server_state)
         if tracker is None:
-            tracker = _trackers[self.server_state] = _Tracker(limits, self.loop)
+            tracker = _trackers[self.server_state] = _Tracker(limits or HttpLimits(), self.loop)
         self.tracker = tracker
         #: Where the parser is in the current request: None between requests.
         self.parsing: str | None = None
