@@ -21,6 +21,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from server.asgi import DropQueryStrings, keep_query_strings_out_of_logs
 from server.settings import ConfigError, Settings
@@ -126,8 +127,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     workers = f" in {args.workers} processes" if args.workers > 1 else ""
     print(f"Latchkey is serving app '{settings.app_id}' at {url}/{workers} "
           f"(data in {settings.data_dir}, store {_store_kind(settings)})", flush=True)
-    proxy = {"proxy_headers": args.forwarded_allow_ips is not None,
-             "forwarded_allow_ips": args.forwarded_allow_ips}
+    proxy: dict[str, Any] = {"proxy_headers": args.forwarded_allow_ips is not None,
+                             "forwarded_allow_ips": args.forwarded_allow_ips,
+                             **_connection_limits(settings)}
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
                     **proxy)
@@ -144,6 +146,21 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     uvicorn.run("server.asgi:from_environment", factory=True, workers=args.workers,
                 host=args.host, port=args.port, log_level="info", **proxy)
     return 0
+
+
+def _connection_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for slow and surplus connections (server/http_limits.py)."""
+    from server.http_limits import HttpLimits, connection_cap, protocol, raise_fd_limit
+
+    soft, hard = raise_fd_limit()
+    security = settings.security
+    cap = connection_cap(security.max_connections, soft)
+    print(f"Open files limit {soft} (hard {hard}): up to {cap} connections per process; "
+          f"headers within {security.header_timeout_seconds:g} s, body within "
+          f"{security.body_timeout_seconds:g} s, idle connections closed after "
+          f"{security.keep_alive_seconds:g} s", flush=True)
+    return {"http": protocol(HttpLimits.from_security(security, cap)),
+            "timeout_keep_alive": security.keep_alive_seconds}
 
 
 def _store_kind(settings: Settings) -> str:

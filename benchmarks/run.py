@@ -1,13 +1,15 @@
 """Run the three benchmarks, print each figure beside its reference and target, write JSON.
 
     scripts/bench                      # installs what is missing, then runs this
-    .venv/bin/python -m benchmarks.run [--only startup,roundtrips,throughput,scale,abuse]
+    .venv/bin/python -m benchmarks.run [--only startup,roundtrips,throughput,scale,abuse,soak]
                                        [--rounds 5] [--seconds 4] [--quick] [--scale]
 
 Takes about 5 minutes on 2 cores. The scaling benchmark (1, 2 and 4 server processes on
 PostgreSQL beside one on SQLite; about 1 minute more) is optional: ``--scale`` adds it to
 the run, ``--only scale`` runs it alone. The abuse figures (what the login limits let an
-attacker do, and what refusing costs; about 30 s) are optional too: ``--only abuse``.
+attacker do, and what refusing costs; about 30 s) are optional too: ``--only abuse``. So is the
+soak (``--only soak``: mixed traffic at 64 connections for ``--soak-seconds``, 10 minutes by
+default; memory and p99 per minute).
 Results go to ``benchmarks/results/`` (git-ignored):
 ``<name>-<time>.json`` and ``<name>-latest.json`` per benchmark, ``run-latest.json`` for all.
 These are measurements, not tests: nothing here passes or fails, and CI does not run it.
@@ -26,11 +28,11 @@ if __package__ in (None, ""):  # Run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "benchmarks"
 
-from benchmarks import abuse, roundtrips, scale, startup, throughput  # noqa: E402
+from benchmarks import abuse, roundtrips, scale, soak, startup, throughput  # noqa: E402
 from benchmarks.common import machine, write_json  # noqa: E402
 
 BENCHMARKS = ("startup", "roundtrips", "throughput")
-OPTIONAL = ("scale", "abuse")
+OPTIONAL = ("scale", "abuse", "soak")
 
 
 def _load_warning() -> str | None:
@@ -52,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                              "server processes)")
     parser.add_argument("--rounds", type=int, default=5, help="page loads per page and state")
     parser.add_argument("--seconds", type=float, default=4.0, help="per throughput run")
+    parser.add_argument("--soak-seconds", type=float, default=600.0,
+                        help="length of the soak (--only soak; default 600)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 1 round of page loads, 1 s throughput runs")
     args = parser.parse_args(argv)
@@ -80,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "roundtrips":
             data = roundtrips.run()
             lines = roundtrips.report(data)
+        elif name == "soak":
+            data = soak.run(seconds=60.0 if args.quick else args.soak_seconds)
+            lines = soak.report(data)
         elif name == "scale":
             data = scale.run(seconds=seconds)
             lines = scale.report(data)

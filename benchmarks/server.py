@@ -125,6 +125,15 @@ def floor_app() -> Starlette:
     return Starlette(routes=[Route("/floor", hello)])
 
 
+def _limited_protocol() -> Any:
+    """serve.py's HTTP protocol with the demo config's limits, when the server has them."""
+    try:
+        from server.http_limits import HttpLimits, protocol
+    except ImportError:  # A server from before server/http_limits.py (before/after runs).
+        return "auto"
+    return protocol(HttpLimits())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks.server", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -148,8 +157,11 @@ def main(argv: list[str] | None = None) -> int:
 
     keep_query_strings_out_of_logs()  # As serve.py does.
     print(json.dumps({"serving": args.port}), flush=True)
+    http: Any = args.http
+    if args.http == "auto" and not args.floor:
+        http = _limited_protocol()  # serve.py's slow-client limits; --http httptools: none.
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info", proxy_headers=False,
-                loop=args.loop, http=args.http)
+                loop=args.loop, http=http)
     return 0
 
 

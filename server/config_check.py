@@ -90,6 +90,10 @@ RANGES: dict[str, Range] = {
     "security.login_slowdown_after": Range(1, 10**9),
     "security.login_slowdown_window_seconds": Range(60, 30 * 86400, "seconds"),
     "security.login_max_delay_seconds": Range(1, 86400, "seconds"),
+    "security.header_timeout_seconds": Range(1, 300, "seconds"),
+    "security.body_timeout_seconds": Range(1, 600, "seconds"),
+    "security.keep_alive_seconds": Range(1, 300, "seconds"),
+    "security.max_connections": Range(16, 1_000_000),
 }
 
 # A key's kind: the types its value may have; ``None`` means its reader checks it (lists,

@@ -88,6 +88,15 @@ class SecuritySettings:
     login_slowdown_window_seconds: int = 12 * 3600
     #: The longest wait between such attempts on one account (seconds).
     login_max_delay_seconds: float = 900.0
+    #: Seconds a client has to send a request's headers (from connecting, or from its first
+    #: byte on a kept-alive connection) and then its whole body; slower ones are closed.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    #: Seconds an idle kept-alive connection stays open between requests.
+    keep_alive_seconds: float = 5.0
+    #: Open connections per server process; beyond it the longest-waiting idle or slow one is
+    #: closed. Lowered at start to what the file descriptor limit allows.
+    max_connections: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
