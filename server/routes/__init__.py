@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from ..openapi import routes as openapi
+
 # Importing a provider module registers its providers with ``services.providers.PROVIDERS``.
 from ..services import api_keys as _api_key_provider  # noqa: F401
 from ..services import custom_auth as _custom_providers  # noqa: F401
@@ -12,5 +14,5 @@ from . import api_keys, auth, functions, location, oauth, session
 
 ROUTES: list[BaseRoute] = [
     *location.ROUTES, *auth.ROUTES, *oauth.ROUTES, *session.ROUTES, *api_keys.ROUTES,
-    *functions.ROUTES,
+    *functions.ROUTES, *openapi.ROUTES,
 ]
