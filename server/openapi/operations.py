@@ -78,8 +78,9 @@ class Operation:
     errors: dict[int, str] = field(default_factory=dict)
 
 
-def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False,
+def _query(name: str, description: str, schema: dict[str, Any] | None = None, *,
+           required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required,
             "schema": schema or {"type": "string"}, "description": description}
 
 
@@ -164,10 +165,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "with POST).",
         security=OPTIONAL_ACCESS,
         query=(
-            _query("state", "The client's state, 1 to 128 of `A-Z a-z 0-9 . _ ~ -`; returned "
-                   "in `_baas_state`."),
+            _query("state", "The client's state; returned in `_baas_state`.",
+                   {"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,128}$"}, required=True),
             _query("redirect", "The app page to return to; must be on `[oauth] "
-                   "redirect_uris`."),
+                   "redirect_uris`.", required=True),
             _query("device", "Base64 of the device JSON (`deviceId` as hex)."),
             _query("link", "`true` links the social identity to the caller's user (needs the "
                    "access token).", {"type": "boolean"}),
