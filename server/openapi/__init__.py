@@ -8,7 +8,8 @@
 
 The table is kept true by ``tests/server/test_openapi.py`` (every route and method of the app is
 documented and every documented one exists) and by the fuzz in ``tests/server/test_fuzz.py``
-(every answer matches what the document says). Nothing here imports the services or the store.
+(every answer matches what the document says). Only ``routes`` deals with HTTP; the rest
+is data and pure functions.
 """
 
 from __future__ import annotations

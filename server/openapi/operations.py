@@ -99,7 +99,7 @@ _MAIL_429 = "Too many requests from this address or mails to this email (`TooMan
 
 
 _ADA = "ada@example.com"
-_PAIR = {"token": "5f1c…(64 hex digits from the link)", "tokenId": "65a0c0ffee0000000000aaaa"}
+_PAIR = {"token": "(the 64 hex digits of the link)", "tokenId": "65a0c0ffee0000000000aaaa"}
 
 
 def _userpass(action: str, op_id: str, summary: str, body: str, errors: dict[int, str],
@@ -138,7 +138,7 @@ OPERATIONS: tuple[Operation, ...] = (
                                                  "platformVersion": "130.0.0",
                                                  "sdkVersion": "2.0.1"}}},
             "emailPassword": {"username": _ADA, "password": "correct horse"},
-            "apiKey": {"key": "Fq3…(the 64-character secret)"},
+            "apiKey": {"key": "(the 64-character secret)"},
             "customToken": {"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2ln"},
             "googleIdToken": {"id_token": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2ln"},
         },

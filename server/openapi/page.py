@@ -27,7 +27,6 @@ th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:t
 th{background:#eee}article{border-top:2px solid #ccc;margin-top:1.5rem}
 .method{display:inline-block;min-width:4.5em;font-weight:700;text-transform:uppercase}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff}
-nav ul{columns:2 24rem}
 """
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 CSP_HEADER = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; "
@@ -53,6 +52,10 @@ def _blocks(value: str) -> str:
         else:
             out.append(f"<p>{_text(' '.join(block.split()))}</p>")
     return "\n".join(out)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def _ref_name(ref: str) -> str:
@@ -81,9 +84,14 @@ def type_html(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         notes.append("one of " + ", ".join(f"<code>{html.escape(json.dumps(v))}</code>"
                                            for v in schema["enum"]))
-    if "minLength" in schema or "maxLength" in schema:
-        notes.append(f"{schema.get('minLength', 0)} to {schema.get('maxLength', '…')} "
-                     "characters")
+    low, high = schema.get("minLength"), schema.get("maxLength")
+    if low is not None and high is not None:
+        notes.append(f"{low} to {high} characters")
+    elif low is not None or high is not None:
+        notes.append(f"at least {low} characters" if low is not None
+                     else f"at most {high} characters")
+    if "format" in schema:
+        notes.append(f"format {html.escape(str(schema['format']))}")
     if "pattern" in schema:
         notes.append(f"matches <code>{html.escape(schema['pattern'])}</code>")
     return text + (f" ({'; '.join(notes)})" if notes else "")
@@ -141,7 +149,7 @@ class _Renderer:
         needed = "required" if body.get("required") else "optional"
         examples = [
             f"<p>Example <code>{html.escape(name)}</code>:</p>"
-            f"<pre>{html.escape(json.dumps(example.get('value'), indent=2))}</pre>"
+            f"<pre>{html.escape(_json(example.get('value')))}</pre>"
             for spec in body.get("content", {}).values()
             for name, example in spec.get("examples", {}).items()]
         return (f"<h4>Request body ({needed})</h4>" + _table(("Media type", "Schema"), rows)
@@ -201,11 +209,15 @@ class _Renderer:
         for path, method, op in self.operations():
             by_tag.setdefault((op.get("tags") or ["other"])[0], []).append((path, method, op))
         tags = {t["name"]: t.get("description", "") for t in self.doc.get("tags", [])}
+        # Sections in the order of the document's tags, then any others as they come.
+        order = list(tags)
+        by_tag = dict(sorted(by_tag.items(), key=lambda kv: order.index(kv[0])
+                             if kv[0] in order else len(order)))
         toc, sections = [], []
         for number, (tag, ops) in enumerate(by_tag.items()):
             items = "".join(
-                f'<li><a href="#{html.escape(op["operationId"])}"><span class="method">'
-                f"{method}</span> <code>{html.escape(path)}</code></a></li>"
+                f'<li><span class="method">{method}</span> <a href="#'
+                f'{html.escape(op["operationId"])}"><code>{html.escape(path)}</code></a></li>'
                 for path, method, op in ops)
             toc.append(f"<li>{html.escape(tag)}<ul>{items}</ul></li>")
             body = "\n".join(self.operation(path, method, op) for path, method, op in ops)
