@@ -95,6 +95,9 @@ _ACCESS_401 = ("No bearer token (`MissingAuthReq`), an unusable one (`InvalidSes
                "its user is disabled (`UserDisabled`).")
 _REFRESH_401 = ("No bearer token (`MissingAuthReq`), or not the refresh token of a live "
                 "session (`InvalidSession`), or its user is disabled (`UserDisabled`).")
+_BINDING = {"schema": {"type": "string"},
+            "description": "The cookie that binds the flow to this browser (HttpOnly, sent "
+            "back only to the callback path)."}
 _MAIL_429 = "Too many requests from this address or mails to this email (`TooManyRequests`)."
 
 
@@ -179,9 +182,11 @@ OPERATIONS: tuple[Operation, ...] = (
             "200": {"description": "With `providerRedirectHeader=true`: the provider's "
                     "authorization URL in a header.",
                     "headers": {"X-BAAS-Location": {"schema": {"type": "string"},
-                                                    "description": "The provider's URL."}}},
+                                                    "description": "The provider's URL."},
+                                "Set-Cookie": _BINDING}},
             "302": {"description": "To the provider's authorization page.",
-                    "headers": {"Location": {"schema": {"type": "string"}}}},
+                    "headers": {"Location": {"schema": {"type": "string"}},
+                                "Set-Cookie": _BINDING}},
         },
         errors={400: "A missing or bad `state`, or a `redirect` not on the allowlist "
                      "(`InvalidParameter`).",
@@ -207,7 +212,10 @@ OPERATIONS: tuple[Operation, ...] = (
                                                  "code": {"type": "string"}}}}}
                         if method == "post" else {}),
             ok={"303": {"description": "To the app's page, with the result in the fragment.",
-                        "headers": {"Location": {"schema": {"type": "string"}}}}},
+                        "headers": {"Location": {"schema": {"type": "string"}},
+                                    "Set-Cookie": {"schema": {"type": "string"},
+                                                   "description": "Clears the flow's binding "
+                                                   "cookie."}}}},
             errors={400: "An unknown, used or expired `state` (`InvalidParameter`): without "
                          "it there is no safe page to return to.",
                     **({413: _BODY_ERRORS[413]} if method == "post" else {})},

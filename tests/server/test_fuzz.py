@@ -43,6 +43,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from app.sdk import routes
 from server.openapi import build
 from server.openapi.operations import ACCESS, OPERATIONS, REFRESH, Operation
+from server.settings import SecuritySettings
 from tests.conftest import LiveServer, make_settings, start_server
 
 from .helpers import APP_ID
@@ -54,10 +55,12 @@ KEY_OWNER = {"username": "fuzz-key-owner", "secret": "v3ry-s3cret"}
 REDIRECT = "http://127.0.0.1:8000/"
 PROVIDERS = (routes.ANON_USER, routes.LOCAL_USERPASS, routes.API_KEY, routes.CUSTOM_TOKEN,
              routes.CUSTOM_FUNCTION)
+#: Every per-address, per-account and per-identity limit that this server has, set high enough
+#: that the fuzz (all from 127.0.0.1) reaches past them; ``test_ratelimit.py`` covers them.
+LIMITS = {f.name: 10_000 for f in dataclasses.fields(SecuritySettings)
+          if f.name.endswith(("_per_address", "_per_account", "_per_identity"))}
 OVERRIDES: dict[str, Any] = {
-    # Limits high enough that the fuzz reaches past them; test_ratelimit.py covers them.
-    "security": {"login_attempts_per_address": 1_000_000, "login_failures_per_account": 1_000_000,
-                 "mails_per_address": 1_000_000},
+    "security": LIMITS,
     "providers": {
         "custom-token": {"enabled": True, "algorithm": "HS256",
                          "signing_keys": ["fuzz-signing-key-of-at-least-32-bytes"]},
@@ -76,38 +79,56 @@ CONFORMANCE = [
     openapi_checks.response_schema_conformance,
     openapi_checks.response_headers_conformance,
 ]
+#: Operations whose success ends the session (or the user) of the token they were sent.
+ENDS_SESSION = frozenset({"logOut", "deleteUser"})
 
 
 @dataclasses.dataclass
 class Fuzz:
-    """The live server, its schema as schemathesis loaded it, and a client for setup calls."""
+    """The live server, its schema as schemathesis loaded it, a client for setup calls, and the
+    sessions whose tokens the fuzz sends (kept while they live: logins are rate limited too)."""
 
     live: LiveServer
     schema: Any
     http: httpx.Client
     session: requests.Session
+    sessions: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    keys_made: int = 0
 
     def login(self, provider: str, body: dict[str, Any]) -> dict[str, str]:
         resp = self.http.post(routes.login(APP_ID, provider), json=body)
         assert resp.status_code == 200, resp.text
         return dict(resp.json())
 
+    @staticmethod
+    def kind(op: Operation) -> str:
+        """Whose session an operation gets: API keys need a user that may own them."""
+        return "key owner" if op.path.startswith(routes.api_keys()) else "anonymous"
+
     def token_for(self, op: Operation) -> str:
-        """A live token of a fresh session for an operation that takes one."""
-        if op.security == REFRESH:
-            return self.login(routes.CUSTOM_FUNCTION, KEY_OWNER)["refresh_token"]
-        return self.login(routes.ANON_USER, {})["access_token"]
+        """A live token for an operation that takes one: access or refresh, as it needs."""
+        kind = self.kind(op)
+        if kind not in self.sessions:
+            self.sessions[kind] = (self.login(routes.CUSTOM_FUNCTION, KEY_OWNER)
+                                   if kind == "key owner" else self.login(routes.ANON_USER, {}))
+        return self.sessions[kind]["refresh_token" if op.security == REFRESH else "access_token"]
+
+    def answered(self, op: Operation, status: int) -> None:
+        """Forget a session that the answer shows (or may show) to be over."""
+        if status == 401 or op.operation_id in ENDS_SESSION:
+            self.sessions.pop(self.kind(op), None)
 
     def new_key(self, refresh_token: str) -> str:
-        resp = self.http.post(routes.api_keys(), json={"name": os.urandom(8).hex()},
+        self.keys_made += 1
+        resp = self.http.post(routes.api_keys(), json={"name": f"fuzz key {self.keys_made}"},
                               headers={"Authorization": f"Bearer {refresh_token}"})
         assert resp.status_code == 201, resp.text
         return str(resp.json()["_id"])
 
     def drop_keys(self) -> None:
         """Delete the key owner's keys, so that each operation starts below the 20-key cap."""
-        token = self.login(routes.CUSTOM_FUNCTION, KEY_OWNER)["refresh_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        list_keys = next(op for op in OPERATIONS if op.operation_id == "listApiKeys")
+        auth = {"Authorization": f"Bearer {self.token_for(list_keys)}"}
         for key in self.http.get(routes.api_keys(), headers=auth).json():
             self.http.delete(routes.api_key(key["_id"]), headers=auth)
 
@@ -180,6 +201,7 @@ def run(fuzz: Fuzz, op: Operation, strategy: Any, *, live_token: bool, examples:
         response = case.call(base_url=fuzz.live.base_url, session=fuzz.session, timeout=30,
                              allow_redirects=False)
         statuses[response.status_code] += 1
+        fuzz.answered(op, response.status_code)
         check(case, response)
 
     try:
@@ -250,6 +272,7 @@ def test_bodies_must_be_json(fuzz: Fuzz, op: Operation) -> None:
     if op.security is not None:
         headers["Authorization"] = f"Bearer {fuzz.token_for(op)}"
     resp = fuzz.http.request(op.method.upper(), path, content=body, headers=headers)
+    fuzz.answered(op, resp.status_code)
     assert resp.status_code < 500, resp.text
     problem = error_problem(resp.status_code, {k: resp.headers.get_list(k) for k in resp.headers},
                             resp.content) if resp.status_code >= 400 else None
