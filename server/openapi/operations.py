@@ -293,7 +293,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "delete", paths.api_key(_KEY), "deleteApiKey", "api keys", "Delete an API key",
         security=REFRESH, ok={"204": NO_CONTENT},
         errors={401: _REFRESH_401,
-                403: "The calling session was opened with this key (`APIKeyInUse`).",
+                403: "The calling session was opened with this key.",
                 404: "Not one of the caller's keys (`APIKeyNotFound`)."},
     ),
     *(
