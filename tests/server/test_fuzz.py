@@ -21,7 +21,9 @@ type, body schema, headers). After each operation the server must still answer a
 
 Bounded for CI: ``FUZZ_EXAMPLES`` examples per run (``LATCHKEY_FUZZ_EXAMPLES`` overrides it), no
 shrinking, no deadline, and derandomized: the same requests in the same order on every run, so
-the suite is green or red for a reason, never by chance. A failure prints a ``curl`` command
+the suite is green or red for a reason, never by chance. (Hypothesis also mixes in constants
+from the project's loaded modules, so a file run alone can draw other requests than the whole
+suite; each command on one commit always draws the same.) A failure prints a ``curl`` command
 that replays the request.
 """
 
