@@ -98,6 +98,8 @@ _REFRESH_401 = ("No bearer token (`MissingAuthReq`), or not the refresh token of
 _BINDING = {"schema": {"type": "string"},
             "description": "The cookie that binds the flow to this browser (HttpOnly, sent "
             "back only to the callback path)."}
+_LOGIN_429 = ("Too many login attempts from this address or on this account "
+              "(`TooManyRequests`).")
 _MAIL_429 = "Too many requests from this address or mails to this email (`TooManyRequests`)."
 
 
@@ -155,8 +157,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 404: _APP_404 + ", or no such enabled provider (`AuthProviderNotFound`), or "
                      "the custom-function provider's function is missing (`FunctionNotFound`).",
                 409: "Linking an identity that another user has (`IdentityAlreadyLinked`).",
-                429: "Too many login attempts from this address or on this account "
-                     "(`TooManyRequests`)."},
+                429: _LOGIN_429},
     ),
     Operation(
         "get", paths.login(_APP, _PROVIDER), "startRedirectLogin", "social",
@@ -194,7 +195,8 @@ OPERATIONS: tuple[Operation, ...] = (
                      "`InvalidSession`).",
                 404: _APP_404 + ", or no such enabled provider (`AuthProviderNotFound`).",
                 405: "Not a social provider: it logs in with POST (`MethodNotAllowed`, "
-                     "`Allow: POST`)."},
+                     "`Allow: POST`).",
+                429: _LOGIN_429},
     ),
     *(
         Operation(
@@ -218,6 +220,7 @@ OPERATIONS: tuple[Operation, ...] = (
                                                    "cookie."}}}},
             errors={400: "An unknown, used or expired `state` (`InvalidParameter`): without "
                          "it there is no safe page to return to.",
+                    429: _LOGIN_429,
                     **({413: _BODY_ERRORS[413]} if method == "post" else {})},
         )
         for method in ("get", "post")

@@ -16,8 +16,9 @@ Two probes go beside it for every operation with a JSON body: the body as ``text
 and nested hundreds of levels deep (an error, not a crash).
 
 Every answer must be below 500; every 4xx must be the error JSON with ``Content-Type:
-application/json`` exactly; and every answer must be what the document says (status, content
-type, body schema, headers). After each operation the server must still answer a normal request.
+application/json`` exactly, with a status the operation lists; and every answer must be what the
+document says (status, content type, body schema, headers). After each operation the server
+must still answer a normal request.
 
 Bounded for CI: ``FUZZ_EXAMPLES`` examples per run (``LATCHKEY_FUZZ_EXAMPLES`` overrides it), no
 shrinking, no deadline, and derandomized: the same requests in the same order on every run, so
@@ -176,7 +177,7 @@ def error_problem(status: int, headers: dict[str, list[str]], content: bytes) ->
 KNOWN_UNTIL_INPUT_LANDS = True
 
 
-def check(case: Any, response: Any) -> None:
+def check(op: Operation, case: Any, response: Any) -> None:
     """The fuzz's rules for one answer (see the module docstring)."""
     status = response.status_code
     replay = case.as_curl_command(headers=dict(response.request.headers))
@@ -184,6 +185,9 @@ def check(case: Any, response: Any) -> None:
     if status >= 400:
         problem = error_problem(status, response.headers, response.content)
         assert problem is None, f"{problem}\nReplay: {replay}"
+        # The operation lists it, not only its catch-all ``default``.
+        assert status in op.errors, f"{status} is not documented for {op.operation_id}: " \
+            f"{response.content[:300]!r}\nReplay: {replay}"
     case.validate_response(response, checks=CONFORMANCE)
 
 
@@ -210,7 +214,7 @@ def run(fuzz: Fuzz, op: Operation, strategy: Any, *, live_token: bool, examples:
                              allow_redirects=False)
         statuses[response.status_code] += 1
         fuzz.answered(op, response.status_code)
-        check(case, response)
+        check(op, case, response)
 
     try:
         one()
