@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from .. import error_docs
+from ..openapi import routes as openapi
 
 # Importing a provider module registers its providers with ``services.providers.PROVIDERS``.
 from ..services import api_keys as _api_key_provider  # noqa: F401
@@ -14,5 +15,5 @@ from . import api_keys, auth, functions, location, oauth, session
 
 ROUTES: list[BaseRoute] = [
     *location.ROUTES, *auth.ROUTES, *oauth.ROUTES, *session.ROUTES, *api_keys.ROUTES,
-    *functions.ROUTES, *error_docs.ROUTES,
+    *functions.ROUTES, *error_docs.ROUTES, *openapi.ROUTES,
 ]
