@@ -128,6 +128,11 @@ class Settings:
     oauth_state_seconds: float = 600.0
     serve_frontend: bool = True
     raw: dict[str, Any] = field(default_factory=dict)
+    #: Function worker processes (per server process), a worker's memory cap, and the largest
+    #: result a function may return (canonical EJSON bytes).
+    function_workers: int = 4
+    function_memory_bytes: int = 512 << 20
+    function_result_bytes: int = 1 << 20
 
     def provider_enabled(self, provider_type: str) -> bool:
         """Whether a provider is configured and enabled."""
@@ -234,6 +239,9 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         oauth=oauth,
         oauth_state_seconds=oauth_state,
         raw=raw,
+        function_workers=_whole(raw, "function_workers", 4),
+        function_memory_bytes=_whole(raw, "function_memory_limit_mib", 512) << 20,
+        function_result_bytes=_whole(raw, "function_result_limit_kib", 1024) << 10,
     )
 
 
@@ -242,6 +250,13 @@ def _time_limit(raw: dict[str, Any]) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ConfigError("function_time_limit_seconds must be a positive number.")
     return float(value)
+
+
+def _whole(raw: dict[str, Any], key: str, default: int) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{key} must be a whole number of at least 1, not {value!r}.")
+    return value
 
 
 def _check_custom_function(cfg: dict[str, Any]) -> None:

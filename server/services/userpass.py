@@ -8,7 +8,6 @@ hashes, single-use, and valid for ``token_minutes`` (30 by default, as App Servi
 
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 import time
@@ -18,7 +17,9 @@ from urllib.parse import urlencode
 from app.sdk import routes
 from app.sdk.errors import ErrorCode
 
+from .. import ejson
 from ..errors import ApiError, bad_request
+from ..runtime import FunctionNotFound
 from ..store.base import Conflict, UserpassAccount, UserpassToken
 from . import passwords, users
 from .context import FunctionContext, Services
@@ -93,13 +94,12 @@ async def _mail_confirmation(services: Services, email: str) -> None:
 
 
 async def _run_function(services: Services, name: str, *args: Any) -> str:
-    fn = services.functions.get(name)
-    if fn is None:
-        raise ApiError(ErrorCode.FUNCTION_NOT_FOUND, 404, f"function not found: '{name}'")
     context = FunctionContext(services.settings.app_id, None, services)
-    result = await services.functions.run(fn, context, *args)
-    if inspect.isawaitable(result):
-        result = await result
+    try:
+        text = await services.functions.call(name, list(args), context, public=False)
+    except FunctionNotFound as exc:
+        raise ApiError(ErrorCode.FUNCTION_NOT_FOUND, 404, f"function not found: '{name}'") from exc
+    result = ejson.loads(text)
     status = result.get("status") if isinstance(result, dict) else None
     return status if status in ("success", "pending", "fail") else "fail"
 
