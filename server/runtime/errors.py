@@ -9,9 +9,17 @@ from __future__ import annotations
 
 
 class FunctionError(Exception):
-    """A call did not produce a result; the message says why, for the caller."""
+    """A call did not produce a result; the message says why, for the caller.
+
+    ``raised`` names the type of the exception the function raised (``""`` for failures of the
+    runtime itself), for logs that must not quote the message.
+    """
 
     kind = "error"
+
+    def __init__(self, message: str, raised: str = "") -> None:
+        super().__init__(message)
+        self.raised = raised
 
 
 class FunctionNotFound(FunctionError):
@@ -50,7 +58,7 @@ _KINDS: dict[str, type[FunctionError]] = {
 }
 
 
-def from_wire(kind: object, message: object) -> FunctionError:
-    """The error a worker reported as ``[kind, message]``."""
+def from_wire(kind: object, message: object, raised: object = "") -> FunctionError:
+    """The error a worker reported as ``[kind, message, raised]``."""
     cls = _KINDS.get(kind, FunctionError) if isinstance(kind, str) else FunctionError
-    return cls(str(message))
+    return cls(str(message), str(raised)[:128])

@@ -382,6 +382,6 @@ def _outcome(reply: list[Any]) -> str:
         ok, payload = reply[1], reply[2]
         if ok is True and isinstance(payload, str):
             return payload
-        if isinstance(payload, list) and len(payload) == 2:
-            raise from_wire(payload[0], payload[1])
+        if isinstance(payload, list) and len(payload) in (2, 3):
+            raise from_wire(*payload)
     raise FunctionError("the function's worker answered something unexpected")

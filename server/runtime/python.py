@@ -12,7 +12,6 @@ Runs only inside a worker process (``server.runtime.worker``); imports the stdli
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import importlib.util
 import inspect
@@ -22,12 +21,15 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
 from bson.binary import Binary
 
 from .. import ejson
+
+if TYPE_CHECKING:
+    import asyncio
 
 MAX_DEPTH = 100
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -65,6 +67,8 @@ class PythonFunctions:
         result = fn(context, *args)
         if inspect.isawaitable(result):
             if self._loop is None:
+                import asyncio  # Only for async functions: it is slow to import.
+
                 self._loop = asyncio.new_event_loop()
             result = self._loop.run_until_complete(_awaited(result))
         return result

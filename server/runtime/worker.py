@@ -130,9 +130,10 @@ def _call(engine: PythonFunctions, pipe: _Pipe, message: tuple[Any, ...],
     except ResultError as exc:
         return ["done", False, ["error", str(exc)]]
     except Exception as exc:  # noqa: BLE001 (any failure of app code is the call's error)
-        return ["done", False, ["error", str(exc) or type(exc).__name__]]
+        return ["done", False, ["error", str(exc) or type(exc).__name__, type(exc).__name__]]
     except BaseException as exc:  # noqa: BLE001 (sys.exit() ends the call, not the worker)
-        return ["done", False, ["error", f"function raised {type(exc).__name__}"]]
+        kind = type(exc).__name__
+        return ["done", False, ["error", f"function raised {kind}", kind]]
     return ["done", False, ["memory", f"function exceeded its memory limit of {size_text(memory)}"]]
 
 
@@ -160,14 +161,15 @@ def main(argv: list[str]) -> None:
             os._exit(0)  # Memory may be fragmented or held by leftovers: start afresh.
 
 
-# What the server runs with ``python -c``: importing ``server`` itself would load the whole web
-# stack (Starlette, the routes, the store drivers) into every worker, so a bare package object
-# stands in for it and only ``server.ejson`` and ``server.runtime`` are imported.
+# What the server runs with ``python -c``: importing ``server`` (or ``server.runtime``) would load
+# the whole web stack (Starlette, the routes, the store drivers, asyncio) into every worker, so
+# bare package objects stand in for both and only the modules a worker needs are imported.
 BOOT = """
 import sys, types
-package = types.ModuleType("server")
-package.__path__ = [sys.argv[1]]
-sys.modules["server"] = package
+for name, path in (("server", sys.argv[1]), ("server.runtime", sys.argv[1] + "/runtime")):
+    package = types.ModuleType(name)
+    package.__path__ = [path]
+    sys.modules[name] = package
 from server.runtime.worker import main
 main(sys.argv[2:])
 """

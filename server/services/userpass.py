@@ -121,7 +121,7 @@ async def _ask_function(services: Services, name: str, kind: str, request: dict[
     except Exception as exc:
         # Only the type: the message of app code may quote its arguments, the token included.
         log.warning("the %s function %r raised %s; treated as fail", kind, name,
-                    type(exc).__name__)
+                    getattr(exc, "raised", "") or type(exc).__name__)
         status = "fail"
     if status != "pending":
         await services.store.use_userpass_token(token_id, kind, digest(token), time.time())
