@@ -280,7 +280,8 @@ class WorkerPool:
             return None
         idle = [s for s in self._slots if s.running is None]
         warm = [s for s in idle if s.worker is not None and s.worker.alive]
-        return (warm or idle or [None])[0]
+        choice = warm or idle
+        return choice[0] if choice else None
 
     def _take(self, slot: _Slot, name: str) -> _Slot:
         slot.running = name

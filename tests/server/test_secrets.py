@@ -122,7 +122,6 @@ def test_no_secret_reaches_logs_or_error_texts(server_factory, caplog, capfd) ->
     caplog.set_level(logging.DEBUG)
     live = server_factory({"functions": str(FUNCTIONS), **userpass_overrides(
         confirmation="email", reset="function", reset_function="reset_password")})
-    services = live.server.config.app.state.services
     collect = Collect()
     saved = {name: logging.getLogger(name).level for name in UVICORN}
     for name in UVICORN:
