@@ -84,6 +84,7 @@ class Worker:
         self._waiter: asyncio.Future[list[Any] | _Gone] | None = None
         self._unsent = b""
         self.alive = True
+        self.expired = False
         loop.add_reader(self._in_fd, self._readable)
 
     def send(self, data: bytes) -> None:
@@ -154,6 +155,11 @@ class Worker:
         finally:
             self._waiter = None
 
+    def expire(self) -> None:
+        """The call's time is up: kill the worker, and remember why."""
+        self.expired = True
+        self.kill()
+
     def kill(self) -> None:
         """SIGKILL the worker and close its pipes; waiting readers get ``_GONE``."""
         if not self.alive:
@@ -198,7 +204,7 @@ class _Slot:
     running: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Waiter:
     name: str
     future: asyncio.Future[_Slot]
@@ -228,34 +234,44 @@ class WorkerPool:
             raise FunctionsUnavailable("the server is stopping")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
-        slot = await self._acquire(name, deadline, time_limit)
+        slot = self._pick(name)
+        if slot is not None:
+            self._take(slot, name)
+        else:
+            slot = await self._acquire(name, deadline, time_limit)
         try:
-            if slot.worker is None or not slot.worker.alive:
-                if slot.worker is not None:
-                    self._dead.append(slot.worker.process)
+            worker = slot.worker
+            if worker is None or not worker.alive:
+                if worker is not None:
+                    self._dead.append(worker.process)
                 slot.worker = None
                 started = loop.time()
-                slot.worker = await self._start(loop)
+                slot.worker = worker = await self._start(loop)
                 deadline += loop.time() - started
-            return await self._converse(slot.worker, message, deadline, time_limit, context)
+            return await self._converse(worker, message, deadline, time_limit, context)
         finally:
             self._release(slot, name)
 
     async def _converse(self, worker: Worker, message: tuple[Any, ...], deadline: float,
                         time_limit: float, context: ContextHandler) -> str:
+        # A timer handle rather than ``asyncio.timeout``: this is the path every call takes,
+        # and the handle costs a fraction of the context manager.
+        timer = worker.loop.call_at(deadline, worker.expire)
         keep = False
         try:
-            async with asyncio.timeout_at(deadline):
-                worker.send(frames.pack_to_worker(message))
-                while True:
-                    reply = await worker.receive()
-                    if isinstance(reply, _Gone):
-                        raise FunctionCrashed(
-                            f"the function ended its worker process ({await worker.exit_text()})")
-                    if reply[0] != "context" or len(reply) != 3:
-                        break
-                    ok, text = await context(str(reply[1]), list(reply[2]))
-                    worker.send(frames.pack_to_worker(("context", ok, text)))
+            worker.send(frames.pack_to_worker(message))
+            while True:
+                reply = await worker.receive()
+                if isinstance(reply, _Gone):
+                    if worker.expired:
+                        raise FunctionTimeout(
+                            f"function exceeded its time limit of {time_limit:g} s")
+                    raise FunctionCrashed(
+                        f"the function ended its worker process ({await worker.exit_text()})")
+                if reply[0] != "context" or len(reply) != 3:
+                    break
+                ok, text = await context(str(reply[1]), list(reply[2]))
+                worker.send(frames.pack_to_worker(("context", ok, text)))
             try:
                 result = _outcome(reply)
             except FunctionMemoryLimit:
@@ -265,10 +281,8 @@ class WorkerPool:
                 raise
             keep = True
             return result
-        except TimeoutError as exc:
-            raise FunctionTimeout(
-                f"function exceeded its time limit of {time_limit:g} s") from exc
         finally:
+            timer.cancel()
             if not keep:
                 # Stopped mid-call (time limit, crash, memory, or the caller went away): the
                 # worker's state is unknown, so it goes; its slot starts a fresh one when needed.
@@ -278,10 +292,13 @@ class WorkerPool:
     def _pick(self, name: str) -> _Slot | None:
         if self._running[name] >= self._lane:
             return None
-        idle = [s for s in self._slots if s.running is None]
-        warm = [s for s in idle if s.worker is not None and s.worker.alive]
-        choice = warm or idle
-        return choice[0] if choice else None
+        cold = None
+        for slot in self._slots:
+            if slot.running is None:
+                if slot.worker is not None and slot.worker.alive:
+                    return slot
+                cold = cold or slot
+        return cold
 
     def _take(self, slot: _Slot, name: str) -> _Slot:
         slot.running = name
@@ -315,14 +332,14 @@ class WorkerPool:
         self._running[name] -= 1
         if not self._running[name]:
             del self._running[name]
-        for waiter in list(self._waiters):
-            if waiter.future.done():
+        if not self._waiters:
+            return
+        # Hand the slot to the first waiter that may have it (the lane rule can skip some).
+        for waiter in self._waiters:
+            if not waiter.future.done() and self._running[waiter.name] < self._lane:
                 self._waiters.remove(waiter)
-                continue
-            free = self._pick(waiter.name)
-            if free is not None:
-                self._waiters.remove(waiter)
-                waiter.future.set_result(self._take(free, waiter.name))
+                waiter.future.set_result(self._take(slot, waiter.name))
+                return
 
     async def _start(self, loop: asyncio.AbstractEventLoop) -> Worker:
         self._reap()
