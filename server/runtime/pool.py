@@ -21,8 +21,6 @@ import collections
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,9 +36,8 @@ from .errors import (
     FunctionTimeout,
     from_wire,
 )
-from .worker import BOOT
+from .forker import Forker
 
-SERVER_DIR = str(Path(__file__).resolve().parent.parent)
 START_TIMEOUT = 30.0
 #: After the module failed to load, calls fail at once for this long before a worker tries again.
 BROKEN_RETRY_SECONDS = 5.0
@@ -69,23 +66,33 @@ class Worker:
 
     def __init__(self, spec: WorkerSpec, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        args = [sys.executable, "-c", BOOT, SERVER_DIR, str(os.getpid()), str(spec.module),
-                str(spec.memory_bytes), str(spec.result_bytes)]
-        # Popen, not fork: the server has threads (store, executor), which fork must not copy.
-        self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        close_fds=True)
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self._out, self._in = self.process.stdin, self.process.stdout
-        self._out_fd, self._in_fd = self._out.fileno(), self._in.fileno()
-        os.set_blocking(self._out_fd, False)
-        os.set_blocking(self._in_fd, False)
+        self.spec = spec
+        self.pid = 0
+        self._forker: Forker | None = None
+        self._in_fd, self._child_out = os.pipe()
+        self._child_in, self._out_fd = os.pipe()
         self._frames = frames.FrameBuffer(spec.result_bytes + frames.ENVELOPE_BYTES)
         self._received: collections.deque[list[Any] | _Gone] = collections.deque()
         self._waiter: asyncio.Future[list[Any] | _Gone] | None = None
         self._unsent = b""
-        self.alive = True
+        self.alive = False
         self.expired = False
-        loop.add_reader(self._in_fd, self._readable)
+
+    async def start(self) -> None:
+        """Fork the worker (in a thread: the first one also starts the fork server)."""
+        try:
+            self._forker = await asyncio.to_thread(Forker.get)
+            spec = self.spec
+            self.pid = await asyncio.to_thread(
+                self._forker.fork, self._child_in, self._child_out, str(spec.module),
+                spec.memory_bytes, spec.result_bytes)
+        finally:
+            os.close(self._child_in)
+            os.close(self._child_out)
+        os.set_blocking(self._out_fd, False)
+        os.set_blocking(self._in_fd, False)
+        self.alive = True
+        self.loop.add_reader(self._in_fd, self._readable)
 
     def send(self, data: bytes) -> None:
         """Queue a frame for the worker; what the pipe does not take now goes when it can."""
@@ -162,19 +169,12 @@ class Worker:
 
     def kill(self) -> None:
         """SIGKILL the worker and close its pipes; waiting readers get ``_GONE``."""
-        if not self.alive:
-            return
-        self.alive = False
-        self.loop.remove_reader(self._in_fd)
-        if self._unsent:
-            self.loop.remove_writer(self._out_fd)
-        try:
-            self.process.send_signal(signal.SIGKILL)
-        except OSError:
-            pass
-        self._out.close()
-        self._in.close()
-        self._deliver(_GONE)
+        if self.alive and self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.close()
 
     def close(self) -> None:
         """Close the pipes: an idle worker sees end of file and exits by itself."""
@@ -184,17 +184,18 @@ class Worker:
         self.loop.remove_reader(self._in_fd)
         if self._unsent:
             self.loop.remove_writer(self._out_fd)
-        self._out.close()
-        self._in.close()
+        os.close(self._out_fd)
+        os.close(self._in_fd)
         self._deliver(_GONE)
 
     async def exit_text(self) -> str:
         """How the process ended, for an error message (waits a moment for the exit status)."""
-        for _ in range(20):
-            code = self.process.poll()
-            if code is not None:
-                return f"signal {-code}" if code < 0 else f"exit code {code}"
-            await asyncio.sleep(0.005)
+        if self._forker is not None:
+            for _ in range(20):
+                code = await asyncio.to_thread(self._forker.status, self.pid)
+                if code is not None:
+                    return f"signal {-code}" if code < 0 else f"exit code {code}"
+                await asyncio.sleep(0.01)
         return "no exit status"
 
 
@@ -219,7 +220,6 @@ class WorkerPool:
     _slots: list[_Slot] = field(default_factory=list)
     _waiters: collections.deque[_Waiter] = field(default_factory=collections.deque)
     _running: collections.Counter[str] = field(default_factory=collections.Counter)
-    _dead: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _broken: tuple[float, str] | None = None
     _closed: bool = False
 
@@ -242,8 +242,6 @@ class WorkerPool:
         try:
             worker = slot.worker
             if worker is None or not worker.alive:
-                if worker is not None:
-                    self._dead.append(worker.process)
                 slot.worker = None
                 started = loop.time()
                 slot.worker = worker = await self._start(loop)
@@ -287,7 +285,6 @@ class WorkerPool:
                 # Stopped mid-call (time limit, crash, memory, or the caller went away): the
                 # worker's state is unknown, so it goes; its slot starts a fresh one when needed.
                 worker.kill()
-                self._dead.append(worker.process)
 
     def _pick(self, name: str) -> _Slot | None:
         if self._running[name] >= self._lane:
@@ -342,7 +339,6 @@ class WorkerPool:
                 return
 
     async def _start(self, loop: asyncio.AbstractEventLoop) -> Worker:
-        self._reap()
         if self._broken is not None:
             since, why = self._broken
             if time.monotonic() - since < BROKEN_RETRY_SECONDS:
@@ -350,25 +346,23 @@ class WorkerPool:
         worker = Worker(self.spec, loop)
         try:
             async with asyncio.timeout(START_TIMEOUT):
+                await worker.start()
                 ready = await worker.receive()
         except TimeoutError:
             ready = ["ready", f"it did not load within {START_TIMEOUT:g} s"]
+        except OSError as exc:
+            ready = ["ready", f"no worker process could be started ({exc})"]
         except BaseException:
             worker.kill()
-            self._dead.append(worker.process)
             raise
         if isinstance(ready, _Gone) or ready[0] != "ready" or ready[1] is not None:
             worker.kill()
-            self._dead.append(worker.process)
             why = "its worker process ended" if isinstance(ready, _Gone) else str(ready[-1])
             message = f"the functions module cannot be loaded: {why}"
             self._broken = (time.monotonic(), message)
             raise FunctionsUnavailable(message)
         self._broken = None
         return worker
-
-    def _reap(self) -> None:
-        self._dead = [p for p in self._dead if p.poll() is None]
 
     async def close(self) -> None:
         """Stop every worker: idle ones exit at end of file, busy ones are killed."""
@@ -379,20 +373,10 @@ class WorkerPool:
                     slot.worker.close()
                 else:
                     slot.worker.kill()
-                self._dead.append(slot.worker.process)
                 slot.worker = None
         for waiter in self._waiters:
             if not waiter.future.done():
                 waiter.future.set_exception(FunctionsUnavailable("the server is stopping"))
-        for _ in range(100):
-            self._reap()
-            if not self._dead:
-                return
-            await asyncio.sleep(0.01)
-        for process in self._dead:
-            process.kill()
-            process.wait()
-        self._dead = []
 
 
 def _outcome(reply: list[Any]) -> str:

@@ -1,16 +1,15 @@
 """A function worker: the child process that runs the app's functions, one call at a time.
 
-Started by ``server.runtime.pool`` as ``python -c BOOT server_dir parent_pid module memory
-result_limit``; it speaks ``server.runtime.frames`` on its stdin and stdout, which it moves out
-of the way first so that a function's ``print`` goes to the server's stderr instead.
+Forked by the fork server (``server.runtime.forker``) with two pipes, one each way, that carry
+``server.runtime.frames``. Rules, in the order ``main`` applies them:
 
-Rules, in the order ``main`` applies them:
-
-1. The worker dies with the server: ``PR_SET_PDEATHSIG`` (SIGKILL) and end of file on its pipe.
+1. The worker dies with the server: ``PR_SET_PDEATHSIG`` (SIGKILL when its parent, the fork
+   server, ends, which it does when the server process does) and end of file on its pipe.
 2. It runs at a lower priority (``nice`` +10), so a function that spins yields the CPU to the
    server's own event loop.
-3. Its address space is capped (``RLIMIT_AS``); a function over the cap gets ``MemoryError``,
-   which ends the call with a clear error and then this worker (a fresh one replaces it).
+3. Its data segment is capped (``RLIMIT_DATA``: heap and private mappings); a function over the
+   cap gets ``MemoryError``, which ends the call with a clear error and then this worker (a
+   fresh one replaces it).
 4. Context calls that need the store (custom user data) go to the server over the pipe (RPC),
    so the server stays the only owner of the store and its connections.
 
@@ -98,22 +97,14 @@ class WorkerContext:
         self.ask("set_custom_data", str(user_id), ejson.dumps_canonical(doc))
 
 
-def _die_with(parent: int) -> None:
+def _die_with_parent() -> None:
+    parent = os.getppid()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # Not Linux: end of file on the pipe still stops an idle worker.
     if os.getppid() != parent:
-        os._exit(0)  # The server died before the line above took effect.
-
-
-def _own_pipes() -> _Pipe:
-    inbox, outbox = os.dup(0), os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(2, 1)  # A function's print() lands in the server's log, not in the protocol.
-    os.close(devnull)
-    return _Pipe(inbox, outbox)
+        os._exit(0)  # The parent died before the line above took effect.
 
 
 def _call(engine: PythonFunctions, pipe: _Pipe, message: tuple[Any, ...],
@@ -137,16 +128,16 @@ def _call(engine: PythonFunctions, pipe: _Pipe, message: tuple[Any, ...],
     return ["done", False, ["memory", f"function exceeded its memory limit of {size_text(memory)}"]]
 
 
-def main(argv: list[str]) -> None:
-    """Run the worker until the server closes the pipe."""
-    parent, module, memory, limit = int(argv[0]), Path(argv[1]), int(argv[2]), int(argv[3])
-    _die_with(parent)
-    pipe = _own_pipes()
+def main(inbox: int, outbox: int, module: str, memory: int, limit: int) -> None:
+    """Run the worker (in a fresh fork of the fork server) until the server closes the pipe."""
+    _die_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    pipe = _Pipe(inbox, outbox)
     os.nice(NICENESS)
     if memory:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     try:
-        engine = PythonFunctions(module)
+        engine = PythonFunctions(Path(module))
     except BaseException as exc:  # noqa: BLE001 (reported to the server, which says why)
         pipe.send(["ready", f"{type(exc).__name__}: {exc}"])
         return
@@ -159,17 +150,3 @@ def main(argv: list[str]) -> None:
         pipe.send(answer)
         if not answer[1] and answer[2][0] == "memory":
             os._exit(0)  # Memory may be fragmented or held by leftovers: start afresh.
-
-
-# What the server runs with ``python -c``: importing ``server`` (or ``server.runtime``) would load
-# the whole web stack (Starlette, the routes, the store drivers, asyncio) into every worker, so
-# bare package objects stand in for both and only the modules a worker needs are imported.
-BOOT = """
-import sys, types
-for name, path in (("server", sys.argv[1]), ("server.runtime", sys.argv[1] + "/runtime")):
-    package = types.ModuleType(name)
-    package.__path__ = [path]
-    sys.modules[name] = package
-from server.runtime.worker import main
-main(sys.argv[2:])
-"""
