@@ -7,8 +7,9 @@ is a fork of it. The server never forks itself: it has threads, which ``fork`` m
 
 Protocol, on a Unix socket pair, one request at a time (the server holds a lock):
 
-- ``{"fork": [module, memory, result_limit]}`` with two file descriptors (the worker's ends of
-  its pipes, sent with ``SCM_RIGHTS``) -> ``{"pid": n}``;
+- ``{"fork": [module, memory, result_limit], "env": {...}}`` with two file descriptors (the
+  worker's ends of its pipes, sent with ``SCM_RIGHTS``) -> ``{"pid": n}``; the worker gets the
+  server's environment as it is at that moment, not as it was when the fork server started;
 - ``{"status": pid}`` -> ``{"code": exit code, or -signal, or null while it runs}``.
 
 The fork server reaps its children and exits at end of file on its socket (the server process
@@ -72,10 +73,8 @@ class Forker:
     def _ask(self, request: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
         with self._lock:
             data = json.dumps(request).encode() + b"\n"
-            if fds:
-                socket.send_fds(self._socket, [data], fds)
-            else:
-                self._socket.sendall(data)
+            sent = socket.send_fds(self._socket, [data], fds) if fds else 0
+            self._socket.sendall(data[sent:])
             line = self._reader.readline()
         if not line:
             raise OSError("the fork server stopped")
@@ -84,7 +83,8 @@ class Forker:
 
     def fork(self, inbox: int, outbox: int, module: str, memory: int, limit: int) -> int:
         """Start a worker on the two pipe ends; its pid."""
-        return int(self._ask({"fork": [module, memory, limit]}, [inbox, outbox])["pid"])
+        request = {"fork": [module, memory, limit], "env": dict(os.environ)}
+        return int(self._ask(request, [inbox, outbox])["pid"])
 
     def status(self, pid: int) -> int | None:
         """A worker's exit code (``-n`` for signal ``n``), or ``None`` while it runs."""
@@ -99,15 +99,17 @@ def serve(fd: int) -> None:
     control = socket.socket(fileno=fd)
     statuses: dict[int, int] = {}
     buffer = b""
+    passed: list[int] = []  # Descriptors arrive with the first bytes of their request.
     while True:
         ready, _, _ = select.select([control], [], [], 1.0)
         _reap(statuses)
         if not ready:
             continue
-        data, fds, _, _ = socket.recv_fds(control, 65536, 2)
+        data, fds, _, _ = socket.recv_fds(control, 1 << 20, 2)
         if not data:
             os._exit(0)  # The server process is gone.
         buffer += data
+        passed += fds
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             request = json.loads(line)
@@ -115,15 +117,17 @@ def serve(fd: int) -> None:
                 pid = os.fork()
                 if pid == 0:
                     control.close()
+                    os.environ.clear()
+                    os.environ.update(request.get("env", {}))
                     code = 0
                     try:
-                        worker.main(fds[0], fds[1], *request["fork"])
+                        worker.main(passed[0], passed[1], *request["fork"])
                     except BaseException:  # noqa: BLE001 (a worker never returns into this loop)
                         code = 70
                     os._exit(code)
-                for child_fd in fds:
+                for child_fd in passed[:2]:
                     os.close(child_fd)
-                fds = []
+                del passed[:2]
                 answer: dict[str, Any] = {"pid": pid}
             else:
                 _reap(statuses)
