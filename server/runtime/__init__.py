@@ -6,7 +6,8 @@ or a ``FunctionError`` that says why not. How a function runs is this package's 
 - ``python.py`` is the Python engine (the functions module, loaded by path);
 - ``worker.py`` is the process that hosts an engine and runs one call at a time;
 - ``pool.py`` starts, times out, kills and replaces workers (the isolation, in one place);
-- ``frames.py`` is the pipe protocol between them.
+- ``forker.py`` is the small fork server that makes a new worker cost milliseconds;
+- ``frames.py`` is the pipe protocol between the server and its workers.
 
 Every call runs in a worker process, never in the server: a function that loops, hangs, eats
 memory or exits takes its worker down, not the server. The server itself never imports the

@@ -210,3 +210,27 @@ def test_bson_types_round_trip_through_custom_data(
         assert {k: v for k, v in stored.items() if k.startswith("v")} == doc
     finally:
         wire.close()
+
+
+def test_a_module_that_fails_to_load(server_factory: Callable[..., LiveServer],
+                                     tmp_path: Path) -> None:
+    module = tmp_path / "broken_functions.py"
+    module.write_text("raise RuntimeError('no database here')\n")
+    wire = LiveApi(server_factory({"functions": str(module)}))
+    try:
+        token = wire.anonymous()["access_token"]
+        for _ in range(2):  # The second call fails at once, without another worker.
+            assert_error(wire.call_raw(token, "anything"), 400, "FunctionExecutionError",
+                         "the functions module cannot be loaded: RuntimeError: no database here")
+        assert wire.anonymous()["user_id"]
+    finally:
+        wire.close()
+
+
+def test_a_module_that_does_not_compile_stops_the_start(tmp_path: Path) -> None:
+    from server.runtime import FunctionRuntime
+
+    module = tmp_path / "typo_functions.py"
+    module.write_text("def oops(:\n")
+    with pytest.raises(ValueError, match="Cannot load the functions module"):
+        FunctionRuntime(module)
