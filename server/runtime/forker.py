@@ -94,8 +94,13 @@ class Forker:
 
 def serve(fd: int) -> None:
     """The fork server's loop (runs in the fork server process)."""
+    import signal
+
     from . import worker
 
+    # Ctrl-C in a terminal reaches the whole process group: the server stops its workers and
+    # then this process (end of file), so neither needs the signal, nor prints a traceback for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=fd)
     statuses: dict[int, int] = {}
     buffer = b""
@@ -114,6 +119,7 @@ def serve(fd: int) -> None:
             line, buffer = buffer.split(b"\n", 1)
             request = json.loads(line)
             if "fork" in request:
+                parent = os.getpid()
                 pid = os.fork()
                 if pid == 0:
                     control.close()
@@ -121,7 +127,7 @@ def serve(fd: int) -> None:
                     os.environ.update(request.get("env", {}))
                     code = 0
                     try:
-                        worker.main(passed[0], passed[1], *request["fork"])
+                        worker.main(passed[0], passed[1], *request["fork"], parent=parent)
                     except BaseException:  # noqa: BLE001 (a worker never returns into this loop)
                         code = 70
                     os._exit(code)

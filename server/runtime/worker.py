@@ -97,8 +97,7 @@ class WorkerContext:
         self.ask("set_custom_data", str(user_id), ejson.dumps_canonical(doc))
 
 
-def _die_with_parent() -> None:
-    parent = os.getppid()
+def _die_with_parent(parent: int) -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
@@ -128,9 +127,10 @@ def _call(engine: PythonFunctions, pipe: _Pipe, message: tuple[Any, ...],
     return ["done", False, ["memory", f"function exceeded its memory limit of {size_text(memory)}"]]
 
 
-def main(inbox: int, outbox: int, module: str, memory: int, limit: int) -> None:
+def main(inbox: int, outbox: int, module: str, memory: int, limit: int, *,
+         parent: int) -> None:
     """Run the worker (in a fresh fork of the fork server) until the server closes the pipe."""
-    _die_with_parent()
+    _die_with_parent(parent)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     pipe = _Pipe(inbox, outbox)
     os.nice(NICENESS)
