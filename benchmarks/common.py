@@ -46,9 +46,9 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU time the server process (all its threads) has used."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User plus system CPU time the server process (all its threads) has used, and its
+        live descendants (function workers and their fork server) with it."""
+        return sum(_cpu_seconds(pid) for pid in [self.process.pid, *_descendants(self.process.pid)])
 
     def rss_kib(self) -> dict[str, int]:
         """Resident memory now and at its peak (``VmRSS``, ``VmHWM``), in KiB."""
@@ -58,6 +58,30 @@ class ServerProcess:
             if key in ("VmRSS", "VmHWM"):
                 out[key] = int(value.split()[0])
         return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0  # It ended meanwhile.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
 
 
 @contextmanager

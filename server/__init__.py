@@ -18,8 +18,8 @@ from starlette.routing import BaseRoute
 
 from .cors import CORSMiddleware
 from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
-from .functions import FunctionRegistry
 from .routes import ROUTES
+from .runtime import FunctionRuntime
 from .services.context import Services
 from .services.mailer import Mailer
 from .services.tokens import TokenSigner
@@ -41,7 +41,11 @@ async def build_services(settings: Settings, store: Store | None = None) -> Serv
         store=store,
         signer=TokenSigner(key, settings.app_id),
         mailer=Mailer(settings.mail, settings.data_dir),
-        functions=FunctionRegistry(settings.functions_module, settings.function_time_limit),
+        functions=FunctionRuntime(settings.functions_module,
+                                  time_limit=settings.function_time_limit,
+                                  workers=settings.function_workers,
+                                  memory_bytes=settings.function_memory_bytes,
+                                  result_bytes=settings.function_result_bytes),
     )
 
 
@@ -71,6 +75,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            await services.functions.close()
             await services.store.close()
 
     routes: list[BaseRoute] = list(ROUTES)

@@ -65,6 +65,9 @@ _MIB = 1024 * 1024
 #: Every number of the config and what it may be (Rule 1). ``<social>`` is any social provider.
 RANGES: dict[str, Range] = {
     "function_time_limit_seconds": Range(0.1, 3600, "seconds"),
+    "function_workers": Range(1, 64),
+    "function_memory_limit_mib": Range(64, 65536, "MiB"),
+    "function_result_limit_kib": Range(1, 16384, "KiB"),
     "tokens.access_token_minutes": Range(1, _DAY_MINUTES, "minutes",
                                          "1 minute to 24 hours; App Services uses 30"),
     "tokens.refresh_token_days": Range(30 / _DAY_MINUTES, 180, "days",
@@ -107,6 +110,8 @@ FLAG: Kind = (bool,)
 
 _TOP: Schema = {
     "app_id": TEXT, "functions": TEXT, "function_time_limit_seconds": NUMBER,
+    "function_workers": WHOLE, "function_memory_limit_mib": WHOLE,
+    "function_result_limit_kib": WHOLE,
     "public_url": TEXT, "tokens": (dict,), "cors": (dict,), "providers": (dict,),
     "custom_user_data": (dict,), "mail": (dict,), "security": (dict,), "oauth": (dict,),
 }

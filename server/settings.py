@@ -156,6 +156,11 @@ class Settings:
     oauth_state_seconds: float = 600.0
     serve_frontend: bool = True
     raw: dict[str, Any] = field(default_factory=dict)
+    #: Function worker processes (per server process), a worker's memory cap, and the largest
+    #: result a function may return (canonical EJSON bytes).
+    function_workers: int = 4
+    function_memory_bytes: int = 512 << 20
+    function_result_bytes: int = 1 << 20
 
     def provider_enabled(self, provider_type: str) -> bool:
         """Whether a provider is configured and enabled."""
@@ -278,6 +283,9 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         oauth=oauth,
         oauth_state_seconds=oauth_state,
         raw=raw,
+        function_workers=int(raw.get("function_workers", 4)),
+        function_memory_bytes=int(raw.get("function_memory_limit_mib", 512)) << 20,
+        function_result_bytes=int(raw.get("function_result_limit_kib", 1024)) << 10,
     )
 
 

@@ -5,6 +5,10 @@ does the same: ``int`` becomes ``$numberInt`` or ``$numberLong``, ``float`` beco
 ``$numberDouble``, ``datetime`` becomes ``$date``, ``bytes`` becomes ``$binary`` and
 ``ObjectId`` becomes ``$oid``. Responses may use either form; ``decode`` accepts both.
 
+Types round-trip: a ``$numberLong`` decodes to ``Int64`` (an ``int`` that encodes as
+``$numberLong`` again, however small), a subtype 4 ``$binary`` of 16 bytes to ``uuid.UUID``, any
+other subtype but 0 to ``Binary(data, subtype)``, and each encodes back to the same wire value.
+
 ```python
 >>> encode({"age": 30, "score": 1.5})
 {'age': {'$numberInt': '30'}, 'score': {'$numberDouble': '1.5'}}
@@ -22,6 +26,7 @@ import binascii
 import json
 import math
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,6 +64,30 @@ class ObjectId:
         return self.hex
 
 
+class Int64(int):
+    """A BSON 64-bit integer: encodes as ``$numberLong`` even when it would fit in 32 bits.
+
+    ```python
+    encode(Int64(5))  # {"$numberLong": "5"}
+    ```
+    """
+
+    def __repr__(self) -> str:
+        return f"Int64({int(self)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    """BSON binary data of a subtype other than 0 (generic bytes) and 4 (a ``uuid.UUID``)."""
+
+    data: bytes
+    subtype: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.subtype, int) or not 0 <= self.subtype <= 255:
+            raise ValueError(f"A binary subtype is a number from 0 to 255, got {self.subtype!r}.")
+
+
 def dumps(value: Any) -> str:
     """``value`` as canonical EJSON text."""
     return json.dumps(encode(value), allow_nan=False, separators=(",", ":"))
@@ -79,6 +108,9 @@ def encode(value: Any, *, relaxed: bool = False) -> Any:
     """
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, Int64):
+        _encode_int(value)  # The range check.
+        return int(value) if relaxed else {"$numberLong": str(int(value))}
     if isinstance(value, int):
         plain = relaxed and INT64_MIN <= value <= INT64_MAX
         return value if plain else _encode_int(value)
@@ -120,8 +152,11 @@ def _encode_special(value: Any) -> Any:
         millis = (aware - _EPOCH) // timedelta(milliseconds=1)
         return {"$date": {"$numberLong": str(millis)}}
     if isinstance(value, (bytes, bytearray, memoryview)):
-        text = base64.b64encode(bytes(value)).decode("ascii")
-        return {"$binary": {"base64": text, "subType": "00"}}
+        return _binary(bytes(value), 0)
+    if isinstance(value, uuid.UUID):
+        return _binary(value.bytes, 4)
+    if isinstance(value, Binary):
+        return _binary(value.data, value.subtype)
     if isinstance(value, ObjectId):
         return {"$oid": value.hex}
     if isinstance(value, Decimal):
@@ -129,11 +164,17 @@ def _encode_special(value: Any) -> Any:
     raise TypeError(f"EJSON cannot encode a value of type {type(value).__name__}.")
 
 
+def _binary(data: bytes, subtype: int) -> dict[str, Any]:
+    text = base64.b64encode(data).decode("ascii")
+    return {"$binary": {"base64": text, "subType": f"{subtype:02x}"}}
+
+
 def decode(value: Any) -> Any:
     """Python values from a JSON tree in canonical or relaxed EJSON form.
 
-    Type wrappers (``{"$numberInt": "5"}`` ...) become ``int``, ``float``, ``datetime`` (UTC),
-    ``bytes``, ``ObjectId`` or ``Decimal``; a malformed wrapper raises ``ValueError``. Objects
+    Type wrappers (``{"$numberInt": "5"}`` ...) become ``int``, ``Int64``, ``float``,
+    ``datetime`` (UTC), ``bytes``, ``uuid.UUID``, ``Binary``, ``ObjectId`` or ``Decimal``; a
+    malformed wrapper raises ``ValueError``. Objects
     that merely contain ``$`` keys among others are ordinary objects.
     """
     if isinstance(value, list):
@@ -160,8 +201,8 @@ def _decode_int(inner: Any) -> int:
     return int(_text(inner, "$numberInt"))
 
 
-def _decode_long(inner: Any) -> int:
-    return int(_text(inner, "$numberLong"))
+def _decode_long(inner: Any) -> Int64:
+    return Int64(_text(inner, "$numberLong"))
 
 
 def _decode_double(inner: Any) -> float:
@@ -188,13 +229,23 @@ def _decode_date(inner: Any) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _decode_binary(inner: Any) -> bytes:
+def _decode_binary(inner: Any) -> bytes | uuid.UUID | Binary:
     if not isinstance(inner, dict) or not isinstance(inner.get("base64"), str):
         raise ValueError(f"EJSON $binary expects {{base64, subType}}, got {inner!r}.")
     try:
-        return base64.b64decode(inner["base64"], validate=True)
+        data = base64.b64decode(inner["base64"], validate=True)
+        subtype = int(_text(inner.get("subType", "00"), "$binary subType"), 16)
     except binascii.Error as exc:
         raise ValueError(f"EJSON $binary holds invalid base64: {exc}.") from exc
+    if subtype == 0:
+        return data
+    if subtype == 4 and len(data) == 16:
+        return uuid.UUID(bytes=data)
+    return Binary(data, subtype)
+
+
+def _decode_uuid(inner: Any) -> uuid.UUID:
+    return uuid.UUID(_text(inner, "$uuid"))
 
 
 _WRAPPERS = {
@@ -205,4 +256,5 @@ _WRAPPERS = {
     "$oid": _decode_oid,
     "$date": _decode_date,
     "$binary": _decode_binary,
+    "$uuid": _decode_uuid,
 }

@@ -1,47 +1,37 @@
 """Function calls from clients: ``{name, arguments, service?}`` in, canonical EJSON out.
 
-The body is EJSON (canonical or relaxed); arguments reach the function as Python values (``int``,
-``float``, ``str``, ``bool``, ``None``, ``list``, ``dict``, ``datetime`` in UTC, ``ObjectId``,
-``bytes``). The first argument is a ``FunctionContext`` with the calling user and the services.
+The body is EJSON (canonical or relaxed); arguments reach the function as Python and BSON values
+with their types kept (``int``, ``bson.Int64`` for ``$numberLong``, ``float``, ``str``, ``bool``,
+``None``, ``list``, ``dict``, ``datetime`` in UTC, ``ObjectId``, ``Decimal128``, ``bytes`` for
+binary subtype 0 and ``bson.Binary`` for the others, UUIDs included). The first argument is the
+context with the calling user (``server.runtime`` runs the function in a worker process).
 
 Rule: a private function answers exactly like an unknown one (404 ``FunctionNotFound``), so
 clients cannot learn which private functions exist. Every failure of the function itself (it
-raised, ran out of time, or returned something EJSON cannot hold) is a 400 error of the call; the
-server goes on serving.
+raised, ran out of time or memory, ended its process, or returned something EJSON cannot hold
+or too big) is a 400 error of the call; the server goes on serving.
 
 HTTP-free: ``server.routes.functions`` reads the body and sends what ``call`` returns.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from bson import DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
-from bson.binary import Binary
 from bson.errors import BSONError
 
 from app.sdk.errors import ErrorCode
 
 from .. import ejson
 from ..errors import ApiError, bad_request
-from ..functions import FunctionTimeout
+from ..runtime import FunctionError, FunctionNotFound, FunctionTimeout
 from ..store.base import UserRecord
 from . import users
 from .context import FunctionContext, FunctionUser, Services
 
 MAX_NAME_SHOWN = 128
-MAX_DEPTH = 100
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-# Values with an exact EJSON form. ``json_util`` would also turn any iterable (a set, a range,
-# a bytearray) into an array and write integers past 64 bits as invalid ``$numberLong`` values,
-# so results are checked against this list first.
-_LEAVES = (str, float, bytes, dt.datetime, ObjectId, Int64, Decimal128, Binary, Timestamp,
-           Regex, re.Pattern, MinKey, MaxKey, DBRef)
 _DECODE_ERRORS = (ValueError, TypeError, BSONError, RecursionError)
-_ENCODE_ERRORS = (ValueError, TypeError, OverflowError, BSONError, RecursionError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,58 +64,23 @@ def parse_call(raw: bytes) -> Call:
     return Call(name, ejson.to_python(arguments))
 
 
-async def function_user(services: Services, user: UserRecord) -> FunctionUser:
-    """The calling user as functions see it: ids, identities, profile data and custom data."""
-    custom = await users.read_custom_data(services, user.id) or {}
+def function_user(services: Services, user: UserRecord) -> FunctionUser:
+    """The calling user as functions see it: ids, identities and profile data."""
     return FunctionUser(
         id=user.id,
         type=user.type,
         identities=users.profile(services, user)["identities"],
         data=users.profile_data(user),
-        custom_data={k: v for k, v in custom.items() if k != "_id"},
     )
 
 
-def _execution_error(message: str) -> ApiError:
-    return ApiError(ErrorCode.FUNCTION_EXECUTION_ERROR, 400, message)
-
-
-async def _run(services: Services, user: UserRecord, call: Call) -> Any:
-    fn = services.functions.public(call.name)
-    if fn is None:
-        shown = call.name[:MAX_NAME_SHOWN]
-        raise ApiError(ErrorCode.FUNCTION_NOT_FOUND, 404, f"function not found: '{shown}'")
-    context = FunctionContext(services.settings.app_id, await function_user(services, user),
-                              services)
-    try:
-        return await services.functions.run(fn, context, *call.arguments)
-    except FunctionTimeout as exc:
-        raise ApiError(ErrorCode.FUNCTION_TIME_LIMIT, 400, str(exc)) from exc
-    except Exception as exc:
-        raise _execution_error(str(exc) or type(exc).__name__) from exc
-
-
-def check_encodable(value: Any, depth: int = 0) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``value`` has an exact EJSON form."""
-    if depth > MAX_DEPTH:
-        raise ValueError("values nest too deeply")
-    if value is None or isinstance(value, bool) or isinstance(value, _LEAVES):
-        return
-    if isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
-            raise ValueError("an integer is outside the 64-bit range")
-        return
-    if isinstance(value, list | tuple):
-        for item in value:
-            check_encodable(item, depth + 1)
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError("object keys must be strings")
-            check_encodable(item, depth + 1)
-        return
-    raise TypeError(f"values of type {type(value).__name__} have no EJSON form")
+def call_error(exc: FunctionError) -> ApiError:
+    """The API error for a failed call: time limit, unknown function, or the function's error."""
+    if isinstance(exc, FunctionTimeout):
+        return ApiError(ErrorCode.FUNCTION_TIME_LIMIT, 400, str(exc))
+    if isinstance(exc, FunctionNotFound):
+        return ApiError(ErrorCode.FUNCTION_NOT_FOUND, 404, str(exc))
+    return ApiError(ErrorCode.FUNCTION_EXECUTION_ERROR, 400, str(exc))
 
 
 async def call(services: Services, user: UserRecord, raw_body: bytes) -> str:
@@ -136,12 +91,9 @@ async def call(services: Services, user: UserRecord, raw_body: bytes) -> str:
     assert text == '"bonjour"'
     ```
     """
-    result = await _run(services, user, parse_call(raw_body))
+    request = parse_call(raw_body)
+    context = FunctionContext(services.settings.app_id, function_user(services, user), services)
     try:
-        check_encodable(result)
-    except (TypeError, ValueError) as exc:
-        raise _execution_error(f"the function's result cannot be encoded as EJSON: {exc}") from exc
-    try:
-        return ejson.dumps_canonical(result)
-    except _ENCODE_ERRORS as exc:
-        raise _execution_error("the function's result cannot be encoded as EJSON") from exc
+        return await services.functions.call(request.name, request.arguments, context)
+    except FunctionError as exc:
+        raise call_error(exc) from exc

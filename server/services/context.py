@@ -2,6 +2,10 @@
 
 Built once per server by the lifespan in ``server.create_app``; routes reach it through
 ``request.app.state.services``. Services never see a ``Request``.
+
+``FunctionContext`` is the server's side of a function call's context: what a call carries to
+its worker (app id, caller) and what a worker may ask back (custom user data), see
+``server.runtime``.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..functions import FunctionRegistry
+from ..runtime import FunctionRuntime
 from ..settings import Settings
 from ..store.base import Store
 from .mailer import Mailer
@@ -24,24 +28,24 @@ class Services:
     store: Store
     signer: TokenSigner
     mailer: Mailer
-    functions: FunctionRegistry
+    functions: FunctionRuntime
     extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class FunctionUser:
-    """The calling user as a server function sees it."""
+    """The calling user as a server function sees it (its worker reads ``custom_data`` from the
+    server only when the function uses it)."""
 
     id: str
     type: str
     identities: list[dict[str, Any]]
     data: dict[str, Any]
-    custom_data: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class FunctionContext:
-    """The first argument of every server function."""
+    """A call's context on the server's side: the app, the caller, and custom data access."""
 
     app_id: str
     user: FunctionUser | None

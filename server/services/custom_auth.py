@@ -26,7 +26,7 @@ from app.sdk.errors import ErrorCode
 
 from .. import ejson
 from ..errors import ApiError
-from ..functions import FunctionTimeout
+from ..runtime import FunctionError, FunctionNotFound
 from ..settings import CustomTokenSettings, MetadataField
 from . import users
 from .context import FunctionContext, Services
@@ -165,16 +165,15 @@ def _external_user(result: Any) -> tuple[str, dict[str, Any]]:
 
 async def _run_auth_function(services: Services, payload: dict[str, Any]) -> Any:
     name = str(services.settings.providers.get(routes.CUSTOM_FUNCTION, {}).get("function_name"))
-    fn = services.functions.get(name)
-    if fn is None:
-        raise ApiError(ErrorCode.FUNCTION_NOT_FOUND, 404, f"function not found: '{name}'")
     context = FunctionContext(services.settings.app_id, None, services)
     try:
-        return await services.functions.run(fn, context, ejson.to_python(payload))
-    except FunctionTimeout as exc:
+        text = await services.functions.call(name, [ejson.to_python(payload)], context,
+                                             public=False)
+    except FunctionNotFound as exc:
+        raise ApiError(ErrorCode.FUNCTION_NOT_FOUND, 404, f"function not found: '{name}'") from exc
+    except FunctionError as exc:
         raise _function_refused(str(exc)) from exc
-    except Exception as exc:
-        raise _function_refused(str(exc) or type(exc).__name__) from exc
+    return ejson.loads(text)
 
 
 @provider(routes.CUSTOM_FUNCTION)

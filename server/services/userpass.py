@@ -13,7 +13,6 @@ A new password (reset by email or function) ends every session of the account's 
 
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 import time
@@ -23,7 +22,9 @@ from urllib.parse import urlencode
 from app.sdk import routes
 from app.sdk.errors import ErrorCode
 
+from .. import ejson
 from ..errors import ApiError, bad_request
+from ..runtime import FunctionNotFound
 from ..store.base import Conflict, UserpassAccount, UserpassToken
 from . import passwords, ratelimit, users
 from .context import FunctionContext, Services
@@ -97,13 +98,12 @@ async def _mail_confirmation(services: Services, email: str) -> None:
 
 
 async def _run_function(services: Services, name: str, *args: Any) -> str:
-    fn = services.functions.get(name)
-    if fn is None:
-        raise ApiError(ErrorCode.FUNCTION_NOT_FOUND, 404, f"function not found: '{name}'")
     context = FunctionContext(services.settings.app_id, None, services)
-    result = await services.functions.run(fn, context, *args)
-    if inspect.isawaitable(result):
-        result = await result
+    try:
+        text = await services.functions.call(name, list(args), context, public=False)
+    except FunctionNotFound as exc:
+        raise ApiError(ErrorCode.FUNCTION_NOT_FOUND, 404, f"function not found: '{name}'") from exc
+    result = ejson.loads(text)
     status = result.get("status") if isinstance(result, dict) else None
     return status if status in ("success", "pending", "fail") else "fail"
 
@@ -126,7 +126,7 @@ async def _ask_function(services: Services, name: str, kind: str, request: dict[
     except Exception as exc:
         # Only the type: the message of app code may quote its arguments, the token included.
         log.warning("the %s function %r raised %s; treated as fail", kind, name,
-                    type(exc).__name__)
+                    getattr(exc, "raised", "") or type(exc).__name__)
         status = "fail"
     if status != "pending":
         await services.store.use_userpass_token(token_id, kind, digest(token), time.time())

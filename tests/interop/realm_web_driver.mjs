@@ -30,6 +30,7 @@ console.log = (...args) => console.error(...args);
 console.info = (...args) => console.error(...args);
 
 let finished = false;
+let captureBodies = false;
 let currentStep = "start";
 const requests = [];
 
@@ -108,8 +109,13 @@ function recordingFetch(url, init = {}) {
   const entry = { method: init.method || "GET", path: new URL(url).pathname + new URL(url).search };
   requests.push(entry);
   return globalThis.fetch(url, init).then(
-    (response) => {
+    async (response) => {
       entry.status = response.status;
+      if (captureBodies) {
+        // The exact wire texts, for scenarios that check types on the wire (bson_round_trip).
+        entry.sent = typeof init.body === "string" ? init.body : null;
+        entry.body = await response.clone().text();
+      }
       return response;
     },
     (err) => {
@@ -618,6 +624,53 @@ const scenarios = {
       ),
       jsType: value === null ? "null" : typeof value,
       className: value && typeof value === "object" ? value.constructor?.name ?? null : null,
+    };
+  },
+
+  // BSON values of realm-web's own types through a function that echoes its arguments and
+  // through custom user data: the server must hand back exactly the types it was sent.
+  async bson_round_trip(config) {
+    const { BSON } = Realm;
+    const uuid = new BSON.UUID("3b241101-e2bb-4255-8caf-4136c566a962");
+    const values = [
+      BSON.Long.fromNumber(5), BSON.Long.fromNumber(-7), new BSON.Int32(5),
+      new BSON.Binary(uuid.toBinary().buffer, 4), uuid,
+      new BSON.Binary(Buffer.from([0, 1]), 0), new BSON.Binary(Buffer.from([0, 1]), 0x80),
+      BSON.Decimal128.fromString("1.10"), new BSON.Double(2), new BSON.Double(-0),
+      new BSON.ObjectId("65a0c0ffee0000000000aaaa"), new Date(1704164645006),
+      { nested: [BSON.Long.fromNumber(1), { deep: uuid }] },
+    ];
+    const typeOf = (v) => v?._bsontype ?? v?.constructor?.name ?? typeof v;
+    const wire = (name) => {
+      const entry = requests.filter((r) => r.path.endsWith("/functions/call")).at(-1);
+      return { sent: JSON.parse(entry.sent).arguments, body: JSON.parse(entry.body), name };
+    };
+    captureBodies = true;
+    const app = makeApp(config);
+    step("login");
+    const user = await app.logIn(Realm.Credentials.anonymous());
+    step("echo");
+    await user.functions.echo(...values);
+    const echo = wire("echo");
+    const back = BSON.EJSON.deserialize(echo.body, { relaxed: false });
+    step("set custom data");
+    const doc = Object.fromEntries(values.map((v, i) => [`v${i}`, v]));
+    await user.functions.set_custom(doc);
+    const stored = wire("set_custom");
+    step("read custom data");
+    await user.functions.get_custom();
+    const read = wire("get_custom");
+    step("refreshCustomData");
+    await user.refreshCustomData();
+    return {
+      sent: echo.sent,
+      echoed: echo.body,
+      sentTypes: values.map(typeOf),
+      echoedTypes: back.map(typeOf),
+      echoedSubtypes: back.map((v) => v?.sub_type ?? null),
+      customSent: stored.sent[0],
+      customRead: read.body,
+      customData: user.customData,
     };
   },
 

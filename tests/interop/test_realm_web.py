@@ -555,3 +555,30 @@ def test_email_confirmation_and_reset_links(server_factory: Any) -> None:
     reset = run_driver(live, "reset_and_log_in", email=email, password="second-password",
                        **_link_params(live, "reset"))
     assert reset["userId"] == confirmed["userId"]
+
+
+# --------------------------------------------------------------------------------------------
+# BSON types through functions and custom data (issue 16, item 15)
+
+
+def test_bson_types_round_trip_with_realm_web(server_factory: Any) -> None:
+    functions = REPO_ROOT / "tests" / "server" / "functions_for_calls.py"
+    live = server_factory({"functions": str(functions)})
+    result = run_driver(live, "bson_round_trip")
+    # What realm-web put on the wire comes back unchanged: small Longs stay $numberLong, UUIDs
+    # and user subtypes keep their subtype, integral doubles stay $numberDouble.
+    assert result["echoed"] == result["sent"]
+    assert result["sent"][0] == {"$numberLong": "5"}
+    assert result["sent"][3]["$binary"]["subType"] == "04"
+    assert result["sent"][8] == {"$numberDouble": "2.0"}
+    # realm-web decodes them into the types it sent (a UUID arrives as a subtype 4 Binary).
+    sent_types = ["Binary" if t == "UUID" else t for t in result["sentTypes"]]
+    assert result["echoedTypes"] == sent_types
+    assert result["echoedSubtypes"][3:7] == [4, 4, 0, 128]
+    # Custom user data keeps them too, read back by a function...
+    read = {k: v for k, v in result["customRead"].items() if k.startswith("v")}
+    assert read == result["customSent"]
+    # ... and in the access token's relaxed form, as App Services writes it.
+    assert result["customData"]["v3"] == {"$binary": {"base64": "OyQRAeK7QlWMr0E2xWapYg==",
+                                                      "subType": "04"}}
+    assert result["customData"]["v7"] == {"$numberDecimal": "1.10"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -123,3 +124,37 @@ def test_object_id_validation() -> None:
     assert str(ObjectId("65a0c0ffee0000000000aaaa")) == "65a0c0ffee0000000000aaaa"
     with pytest.raises(ValueError, match="24 hex"):
         ObjectId("123")
+
+
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [
+        ({"$numberLong": "5"}, ejson.Int64(5)),
+        ({"$numberLong": "-7"}, ejson.Int64(-7)),
+        ({"$binary": {"base64": "OyQRAeK7QlWMr0E2xWapYg==", "subType": "04"}},
+         uuid.UUID("3b241101-e2bb-4255-8caf-4136c566a962")),
+        ({"$binary": {"base64": "AAE=", "subType": "04"}}, ejson.Binary(b"\x00\x01", 4)),
+        ({"$binary": {"base64": "AAE=", "subType": "80"}}, ejson.Binary(b"\x00\x01", 0x80)),
+        ({"$numberDouble": "2.0"}, 2.0),
+        ({"$numberDecimal": "1.10"}, Decimal("1.10")),
+    ],
+)
+def test_types_round_trip_exactly(wire: object, value: object) -> None:
+    decoded = ejson.decode(wire)
+    assert decoded == value and type(decoded) is type(value)
+    assert ejson.encode(decoded) == wire
+    assert ejson.decode({"nested": [wire]}) == {"nested": [value]}
+    assert ejson.encode({"nested": [decoded]}) == {"nested": [wire]}
+
+
+def test_int64_and_uuid_forms() -> None:
+    assert ejson.encode(ejson.Int64(5), relaxed=True) == 5
+    assert repr(ejson.Int64(5)) == "Int64(5)"
+    assert ejson.decode({"$uuid": "3b241101-e2bb-4255-8caf-4136c566a962"}) == uuid.UUID(
+        "3b241101-e2bb-4255-8caf-4136c566a962")
+    legacy = {"$binary": "AAE=", "$type": "80"}
+    assert ejson.decode(legacy) == ejson.Binary(b"\x00\x01", 0x80)
+    with pytest.raises(ValueError, match="subtype"):
+        ejson.Binary(b"", 256)
+    with pytest.raises(ValueError, match="64 bits"):
+        ejson.encode(ejson.Int64(2**63))

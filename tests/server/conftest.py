@@ -15,6 +15,13 @@ from tests.conftest import make_settings
 from .helpers import Api
 
 
+@pytest.fixture(autouse=True)
+def _function_calls_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where app_functions.py records its calls: a file of this test's own, inherited by the
+    # function workers its servers start.
+    monkeypatch.setenv("LATCHKEY_TEST_CALLS", str(tmp_path / "function-calls.jsonl"))
+
+
 @pytest.fixture
 def api(client: TestClient) -> Api:
     """The demo app in-process (automatic confirmation, email reset)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sys
 import time
 from json import dumps  # noqa: F401 (imported names are not the app's functions)
@@ -151,3 +152,37 @@ def auth_types(context: Any, payload: dict[str, Any]) -> str:
 
 async def set_custom(context: Any, doc: dict[str, Any]) -> None:
     await context.set_custom_data(context.user.id, doc)
+
+
+# Functions that misbehave for good (tests/server/test_function_isolation.py).
+
+def spin_forever(context: Any) -> None:
+    while True:
+        pass
+
+
+async def async_spin_forever(context: Any) -> None:
+    while True:
+        pass
+
+
+def hog(context: Any) -> None:
+    chunks = []
+    while True:
+        chunks.append(bytearray(16 << 20))
+
+
+def hard_exit(context: Any, code: int = 3) -> None:
+    os._exit(code)
+
+
+def big_result(context: Any, size: int) -> str:
+    return "x" * size
+
+
+def pid(context: Any) -> int:
+    return os.getpid()
+
+
+async def get_custom(context: Any) -> Any:
+    return await context.get_custom_data(context.user.id)

@@ -115,7 +115,7 @@ def test_the_payload_arrives_decoded_without_options(start: Callable[..., LiveAp
     resp = wire.http.post(url, json=body)
     assert resp.status_code == 200, resp.text
     ident = wire.profile(resp.json()["access_token"])["identities"][0]["id"]
-    assert ident == "types:age=int,big=int,flag=bool,name=str,ratio=float"
+    assert ident == "types:age=int,big=Int64,flag=bool,name=str,ratio=float"
 
 
 def test_a_missing_function(start: Callable[..., LiveApi]) -> None:

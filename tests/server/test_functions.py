@@ -50,7 +50,7 @@ CANONICAL_ARGS = [
 
 def test_arguments_arrive_as_python_values(wire: LiveApi, token: str) -> None:
     assert wire.call(token, "types", *CANONICAL_ARGS) == [
-        "int", "int", "float", "str", "bool", "NoneType", "list", "dict", "datetime",
+        "int", "Int64", "float", "str", "bool", "NoneType", "list", "dict", "datetime",
         "ObjectId", "bytes"]
     # Relaxed and plain JSON decode too.
     assert wire.call(token, "types", 5, 1.5, {"$date": "2024-01-02T03:04:05Z"}) == [

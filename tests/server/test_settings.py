@@ -143,7 +143,8 @@ def test_without_ranges_keys_and_types_are_still_checked(tmp_path: Path) -> None
 def test_every_number_of_the_config_has_a_range() -> None:
     # Rule 1 of server.config_check: a number field added to a checked table (e.g. a new limit
     # at the end of SecuritySettings) needs its line in RANGES.
-    numbers = {"function_time_limit_seconds", "tokens.access_token_minutes",
+    numbers = {"function_time_limit_seconds", "function_workers", "function_memory_limit_mib",
+               "function_result_limit_kib", "tokens.access_token_minutes",
                "tokens.refresh_token_days", "oauth.state_seconds"}
     for table, cls in CHECKED_TABLES.items():
         numbers |= {f"{table}.{key}" for key, kind in schema_of(cls).items()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from .app_functions import recorded_calls
 from .helpers import FUNCTIONS, PASSWORD, Api, assert_empty, assert_error, userpass_overrides
 
 NEW_PASSWORD = "battery staple"
@@ -21,8 +22,7 @@ def recording(**options: Any) -> dict[str, Any]:
 
 
 def calls(api: Api, kind: str, email: str) -> list[dict[str, Any]]:
-    module = api.services.functions.module
-    return [c for c in module.CALLS if c["kind"] == kind and c["username"] == email]
+    return [c for c in recorded_calls() if c["kind"] == kind and c["username"] == email]
 
 
 # Registration.

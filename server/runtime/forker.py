@@ -1,0 +1,154 @@
+"""The fork server: one small process per server process that forks function workers.
+
+Starting a Python interpreter and importing ``bson`` costs a few hundred milliseconds; a fork of
+a process that already did costs a few. So the first worker a server process needs starts this
+process (``python -c BOOT``, importing only the worker's modules), and every worker after that
+is a fork of it. The server never forks itself: it has threads, which ``fork`` must not copy.
+
+Protocol, on a Unix socket pair, one request at a time (the server holds a lock):
+
+- ``{"fork": [module, memory, result_limit], "env": {...}}`` with two file descriptors (the
+  worker's ends of its pipes, sent with ``SCM_RIGHTS``) -> ``{"pid": n}``; the worker gets the
+  server's environment as it is at that moment, not as it was when the fork server started;
+- ``{"status": pid}`` -> ``{"code": exit code, or -signal, or null while it runs}``.
+
+The fork server reaps its children and exits at end of file on its socket (the server process
+is gone); workers have ``PR_SET_PDEATHSIG`` set against it, so they go too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+SERVER_DIR = str(Path(__file__).resolve().parent.parent)
+MAX_STATUSES = 4096
+
+# ``python -c``: importing ``server`` (or ``server.runtime``) would load the whole web stack
+# (Starlette, the routes, the store drivers) into the fork server and every worker, so bare
+# package objects stand in for both and only the modules a worker needs are imported.
+BOOT = """
+import sys, types
+for name, path in (("server", sys.argv[1]), ("server.runtime", sys.argv[1] + "/runtime")):
+    package = types.ModuleType(name)
+    package.__path__ = [path]
+    sys.modules[name] = package
+from server.runtime.forker import serve
+serve(int(sys.argv[2]))
+"""
+
+
+class Forker:
+    """The server's handle on its fork server (one per server process, shared by every pool)."""
+
+    _lock = threading.Lock()
+    _current: Forker | None = None
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.getpid()
+        self._socket = ours
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", BOOT, SERVER_DIR, str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        theirs.close()
+        self._reader = ours.makefile("rb")
+
+    @classmethod
+    def get(cls) -> Forker:
+        """This process's fork server, started on first use (blocking: call it in a thread)."""
+        with cls._lock:
+            current = cls._current
+            if current is None or current.pid != os.getpid() or current._process.poll() is not None:
+                current = cls._current = Forker()
+            return current
+
+    def _ask(self, request: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
+        with self._lock:
+            data = json.dumps(request).encode() + b"\n"
+            sent = socket.send_fds(self._socket, [data], fds) if fds else 0
+            self._socket.sendall(data[sent:])
+            line = self._reader.readline()
+        if not line:
+            raise OSError("the fork server stopped")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def fork(self, inbox: int, outbox: int, module: str, memory: int, limit: int) -> int:
+        """Start a worker on the two pipe ends; its pid."""
+        request = {"fork": [module, memory, limit], "env": dict(os.environ)}
+        return int(self._ask(request, [inbox, outbox])["pid"])
+
+    def status(self, pid: int) -> int | None:
+        """A worker's exit code (``-n`` for signal ``n``), or ``None`` while it runs."""
+        code = self._ask({"status": pid}).get("code")
+        return code if isinstance(code, int) else None
+
+
+def serve(fd: int) -> None:
+    """The fork server's loop (runs in the fork server process)."""
+    import signal
+
+    from . import worker
+
+    # Ctrl-C in a terminal reaches the whole process group: the server stops its workers and
+    # then this process (end of file), so neither needs the signal, nor prints a traceback for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    control = socket.socket(fileno=fd)
+    statuses: dict[int, int] = {}
+    buffer = b""
+    passed: list[int] = []  # Descriptors arrive with the first bytes of their request.
+    while True:
+        ready, _, _ = select.select([control], [], [], 1.0)
+        _reap(statuses)
+        if not ready:
+            continue
+        data, fds, _, _ = socket.recv_fds(control, 1 << 20, 2)
+        if not data:
+            os._exit(0)  # The server process is gone.
+        buffer += data
+        passed += fds
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            request = json.loads(line)
+            if "fork" in request:
+                parent = os.getpid()
+                pid = os.fork()
+                if pid == 0:
+                    control.close()
+                    os.environ.clear()
+                    os.environ.update(request.get("env", {}))
+                    code = 0
+                    try:
+                        worker.main(passed[0], passed[1], *request["fork"], parent=parent)
+                    except BaseException:  # noqa: BLE001 (a worker never returns into this loop)
+                        code = 70
+                    os._exit(code)
+                for child_fd in passed[:2]:
+                    os.close(child_fd)
+                del passed[:2]
+                answer: dict[str, Any] = {"pid": pid}
+            else:
+                _reap(statuses)
+                answer = {"code": statuses.get(int(request["status"]))}
+            control.sendall(json.dumps(answer).encode() + b"\n")
+
+
+def _reap(statuses: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        statuses[pid] = os.waitstatus_to_exitcode(status)
+        if len(statuses) > MAX_STATUSES:
+            del statuses[next(iter(statuses))]
