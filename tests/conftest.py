@@ -134,8 +134,11 @@ def start_server(settings: Settings, sock: socket.socket | None = None) -> LiveS
     if not settings.link_base_url:
         # As serve.py does: email links point at the address the server listens on.
         settings = dataclasses.replace(settings, link_base_url=f"http://127.0.0.1:{port}")
+    # A long keep-alive: under load, a client reusing a pooled connection just as the server
+    # closes it for idleness (uvicorn's default is 5 s) gets a ReadError on a POST it may not
+    # retry, a race no test is about.
     config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on",
-                            access_log=False)
+                            access_log=False, timeout_keep_alive=120)
     server = uvicorn.Server(config)
 
     def run() -> None:
