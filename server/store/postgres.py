@@ -52,7 +52,7 @@ from .base import (
     UserpassToken,
     UserRecord,
 )
-from .sqlite import SCHEMA_VERSION, schema_statements
+from .schema import SCHEMA_VERSION, schema_statements
 
 T = TypeVar("T")
 Cursor = AsyncCursor[DictRow]
