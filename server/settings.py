@@ -3,15 +3,16 @@
 ``Settings.load(config_path, data_dir)`` reads one app's TOML config and the server's own options.
 Environment variables (read through ``starlette.config.Config``) override the data dir
 (``LATCHKEY_DATA_DIR``), the config (``LATCHKEY_CONFIG``) and the database (``DATABASE_URL``).
-Secrets are never in the config: they are generated on first start into the data dir (0600).
+Secrets are never in the config: they are generated on first start into the data dir (0600,
+``server.data_dir``). The custom JWT provider's table is parsed by
+``server.custom_token_settings``, the social providers' by ``server.oauth_settings``.
 Before anything is read, ``server.config_check`` checks every key, type and number range.
+It imports nothing of the HTTP layer, the services or the store.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,11 @@ from starlette.config import Config
 
 from .config_check import ConfigError as ConfigError  # Re-exported: callers import it here.
 from .config_check import check
+from .custom_token_settings import CustomTokenSettings as CustomTokenSettings  # Re-exported.
+from .custom_token_settings import MetadataField as MetadataField  # Re-exported.
+from .custom_token_settings import custom_token_settings as custom_token_settings
+from .data_dir import ensure_data_dir as ensure_data_dir  # Re-exported: callers import it here.
+from .data_dir import load_or_create_secret as load_or_create_secret  # Re-exported.
 from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -97,35 +103,6 @@ class SecuritySettings:
     #: Open connections per server process; beyond it the longest-waiting idle or slow one is
     #: closed. Lowered at start to what the file descriptor limit allows.
     max_connections: int = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataField:
-    """A claim of a custom JWT copied into the profile ``data``: path, key, and whether required."""
-
-    name: str
-    field_name: str
-    required: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class CustomTokenSettings:
-    """Custom JWT provider options (App Services' ``custom-token`` config).
-
-    HS256 tokens are checked with ``signing_keys`` (any of them, so keys can be rotated); RS256 and
-    ES256 tokens with ``public_key`` (PEM) or the keys published at ``jwks_url``.
-    """
-
-    enabled: bool = False
-    algorithm: str = "HS256"
-    signing_keys: tuple[str, ...] = field(default=(), repr=False)
-    public_key: str = ""
-    jwks_url: str = ""
-    jwks_cache_seconds: float = 300.0
-    jwks_min_refetch_seconds: float = 10.0
-    audience: tuple[str, ...] = ()
-    leeway_seconds: float = 0.0
-    metadata_fields: tuple[MetadataField, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,150 +278,3 @@ def _check_custom_function(cfg: dict[str, Any]) -> None:
     if cfg.get("enabled", False) and (not isinstance(name, str) or not name):
         raise ConfigError("[providers.custom-function] needs function_name, the name of the "
                           "app function that authenticates a login payload.")
-
-
-TOKEN_ALGORITHMS = ("HS256", "RS256", "ES256")
-MIN_HMAC_KEY_BYTES = 32
-
-
-def custom_token_settings(cfg: dict[str, Any], config_dir: Path) -> CustomTokenSettings:
-    """Check ``[providers.custom-token]`` and gather its keys (inline, from a file or the env)."""
-    if not cfg.get("enabled", False):
-        return CustomTokenSettings()
-    algorithm = cfg.get("algorithm", "HS256")
-    if algorithm not in TOKEN_ALGORITHMS:
-        raise ConfigError(f"custom-token algorithm must be one of {', '.join(TOKEN_ALGORITHMS)}.")
-    keys: tuple[str, ...] = ()
-    public_key = jwks_url = ""
-    if algorithm == "HS256":
-        keys = _hmac_keys(cfg)
-    else:
-        public_key, jwks_url = _public_key(cfg, config_dir, algorithm)
-    return CustomTokenSettings(
-        enabled=True, algorithm=algorithm, signing_keys=keys, public_key=public_key,
-        jwks_url=jwks_url,
-        jwks_cache_seconds=_number(cfg, "jwks_cache_seconds", 300.0),
-        jwks_min_refetch_seconds=_number(cfg, "jwks_min_refetch_seconds", 10.0),
-        audience=_strings(cfg, "audience"),
-        leeway_seconds=_number(cfg, "leeway_seconds", 0.0),
-        metadata_fields=_metadata_fields(cfg.get("metadata_fields", [])),
-    )
-
-
-def _hmac_keys(cfg: dict[str, Any]) -> tuple[str, ...]:
-    keys = list(_strings(cfg, "signing_keys"))
-    env_name = cfg.get("signing_key_env", "")
-    if env_name:
-        value = os.environ.get(str(env_name), "")
-        if not value:
-            raise ConfigError(f"custom-token signing_key_env names {env_name}, which is not set.")
-        keys.append(value)
-    if not keys:
-        raise ConfigError("custom-token HS256 needs signing_keys or signing_key_env.")
-    if any(len(k.encode()) < MIN_HMAC_KEY_BYTES for k in keys):
-        raise ConfigError(f"custom-token HS256 keys must be at least {MIN_HMAC_KEY_BYTES} bytes.")
-    return tuple(keys)
-
-
-def _public_key(cfg: dict[str, Any], config_dir: Path, algorithm: str) -> tuple[str, str]:
-    sources = [k for k in ("public_key", "public_key_file", "jwks_url") if cfg.get(k)]
-    if len(sources) != 1:
-        raise ConfigError(f"custom-token {algorithm} needs exactly one of public_key, "
-                          "public_key_file or jwks_url.")
-    if sources[0] == "jwks_url":
-        url = str(cfg["jwks_url"])
-        if not url.startswith(("https://", "http://")):
-            raise ConfigError("custom-token jwks_url must be an http(s) URL.")
-        return "", url
-    pem = str(cfg["public_key"]) if sources[0] == "public_key" else \
-        _read_text(config_dir / str(cfg["public_key_file"]))
-    import jwt  # The server's JWT library; loaded here only when a public key is configured.
-
-    try:
-        key = jwt.get_algorithm_by_name(algorithm).prepare_key(pem)
-    except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
-        raise ConfigError(f"custom-token public key is not a valid {algorithm} key.") from exc
-    if hasattr(key, "private_bytes"):
-        raise ConfigError("custom-token public_key holds a private key; give the public key.")
-    return pem, ""
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
-
-
-def _number(cfg: dict[str, Any], key: str, default: float) -> float:
-    value = cfg.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"custom-token {key} must be a number of seconds, 0 or more.")
-    return float(value)
-
-
-def _strings(cfg: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = cfg.get(key, ())
-    values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
-        raise ConfigError(f"custom-token {key} must be a string or a list of strings.")
-    return tuple(v for v in values if v)
-
-
-def _metadata_fields(value: Any) -> tuple[MetadataField, ...]:
-    if not isinstance(value, list):
-        raise ConfigError("custom-token metadata_fields must be a list of tables.")
-    fields = []
-    for item in value:
-        name = item.get("name") if isinstance(item, dict) else None
-        if not isinstance(name, str) or not name:
-            raise ConfigError("each custom-token metadata field needs a claim name.")
-        field_name = item.get("field_name") or name.rsplit(".", 1)[-1]
-        fields.append(MetadataField(name, str(field_name), bool(item.get("required", False))))
-    return tuple(fields)
-
-
-def ensure_data_dir(data_dir: Path) -> None:
-    """Create the data dir, readable by its owner only."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)
-
-
-def load_or_create_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
-    """A secret kept in ``data_dir/name`` with mode 0600, generated on first use.
-
-    The file appears complete or not at all, and the first process to make it wins: the server
-    and an admin command starting together on a fresh data dir read the same value.
-    """
-    ensure_data_dir(data_dir)
-    path = data_dir / name
-    if not path.exists():
-        _create_secret(path, secrets.token_urlsafe(nbytes))
-    value = path.read_text(encoding="ascii").strip()
-    if len(value) < 32:
-        raise ConfigError(f"The secret file {path} is damaged; remove it to make a new one.")
-    return value
-
-
-def _create_secret(path: Path, value: str) -> None:
-    # Written in full to a private temporary file, then hard-linked into place: the link is
-    # atomic and fails if the name exists, so nobody ever reads a half-written secret.
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(value + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # Another process made it first; everybody uses that one.
-        except OSError:
-            # A file system without hard links: create the name exclusively, then write.
-            with contextlib.suppress(FileExistsError), \
-                    os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
-                              "w", encoding="ascii") as fh:
-                fh.write(value + "\n")
-    finally:
-        tmp.unlink(missing_ok=True)

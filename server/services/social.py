@@ -17,22 +17,19 @@ merges into ``data``. Nothing is written before every check has passed, so a ref
 unreachable provider leaves no user behind. A provider that cannot be reached is 502; a token or
 code it refuses, or that fails a check, is 401 ``AuthError`` naming the reason (never the token).
 
-HTTP-free towards clients: routes reach this through ``providers.prove`` and ``oauth_redirect``.
+This module maps the claims to an identity and registers the login providers; the steps
+before live by concern in ``social_endpoints`` (provider metadata and discovery),
+``social_tokens`` (ID token checks) and ``social_exchange`` (code exchange, userinfo and
+access token checks).
+
+HTTP-free towards clients: routes reach this through ``providers.prove`` and ``oauth_redirect``;
+it never imports Starlette.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import logging
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
-
-import httpx
-import jwt
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from app.sdk import routes
 from app.sdk.errors import ErrorCode
@@ -43,10 +40,18 @@ from ..store.base import Identity
 from . import users
 from .context import Services
 from .custom_auth import MAX_ID
-from .jwks import FETCH_TIMEOUT, JwksCache, KeysUnavailable
 from .providers import Proof, ProviderFn, provider, provider_family, string_field
 
-log = logging.getLogger("latchkey.server")
+# Re-exported: ``oauth_redirect`` and the tests reach these steps through this module.
+from .social_endpoints import endpoints as endpoints
+from .social_endpoints import refused as refused
+from .social_endpoints import settings_for as settings_for
+from .social_endpoints import unreachable as unreachable
+from .social_exchange import check_access_token as check_access_token
+from .social_exchange import client_secret as client_secret
+from .social_exchange import exchange_code as exchange_code
+from .social_exchange import userinfo as userinfo
+from .social_tokens import verify_id_token as verify_id_token
 
 #: Profile keys taken from the provider's claims (App Services' metadata names).
 _METADATA = {
@@ -56,257 +61,6 @@ _METADATA = {
     "first_name": ("given_name", "first_name"),
     "last_name": ("family_name", "last_name"),
 }
-_APPLE_AUDIENCE = "https://appleid.apple.com"
-_APPLE_SECRET_SECONDS = 300
-
-
-def settings_for(services: Services, name: str) -> OAuthProviderSettings:
-    """The settings of an enabled social provider, or 404 as for any unknown provider."""
-    cfg = services.settings.oauth.get(name)
-    if cfg is None:
-        raise ApiError(ErrorCode.AUTH_PROVIDER_NOT_FOUND, 404,
-                       f"authentication via '{name}' is unsupported")
-    return cfg
-
-
-def refused(cfg: OAuthProviderSettings, reason: str) -> ApiError:
-    """401 ``AuthError``: the provider's credentials failed a check."""
-    return ApiError(ErrorCode.AUTH_ERROR, 401, f"{cfg.name} login failed: {reason}")
-
-
-def unreachable(cfg: OAuthProviderSettings, what: str) -> ApiError:
-    """502: the provider could not be asked (down, refused, or answered nonsense)."""
-    return ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 502,
-                    f"could not reach the identity provider of {cfg.name} ({what})")
-
-
-# ------------------------------------------------------------------------------------------
-# Endpoints: configured, or discovered once from the issuer
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoints:
-    """Where a provider's authorize, token, key and userinfo endpoints are."""
-
-    authorization: str
-    token: str
-    jwks_uri: str
-    userinfo: str
-
-
-async def endpoints(services: Services, cfg: OAuthProviderSettings) -> Endpoints:
-    """The provider's endpoints; a generic issuer's come from its discovery document."""
-    key = f"oauth:endpoints:{cfg.name}"
-    found = services.extras.get(key)
-    if isinstance(found, Endpoints):
-        return found
-    doc = await _discover(cfg) if cfg.needs_discovery else {}
-    found = Endpoints(
-        authorization=cfg.authorization_endpoint or _doc_url(doc, "authorization_endpoint"),
-        token=cfg.token_endpoint or _doc_url(doc, "token_endpoint"),
-        jwks_uri=cfg.jwks_uri or _doc_url(doc, "jwks_uri"),
-        userinfo=cfg.userinfo_endpoint or _doc_url(doc, "userinfo_endpoint"),
-    )
-    services.extras[key] = found
-    return found
-
-
-async def _discover(cfg: OAuthProviderSettings) -> dict[str, Any]:
-    url = cfg.issuer.rstrip("/") + "/.well-known/openid-configuration"
-    try:
-        data = await _get_json(url, {})
-    except (httpx.HTTPError, ValueError) as exc:
-        raise unreachable(cfg, "discovery document") from exc
-    if data.get("issuer") != cfg.issuer:
-        raise unreachable(cfg, "the discovery document names another issuer")
-    return data
-
-
-def _doc_url(doc: dict[str, Any], key: str) -> str:
-    value = doc.get(key, "")
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
-
-
-async def _get_json(url: str, headers: dict[str, str]) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as client:
-        resp = await client.get(url, headers={"Accept": "application/json", **headers})
-    resp.raise_for_status()
-    data: Any = resp.json()
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    return data
-
-
-# ------------------------------------------------------------------------------------------
-# ID tokens
-
-
-# PyJWT's exceptions, most specific first, and the reason a client gets for each.
-_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
-    (jwt.ExpiredSignatureError, "the ID token has expired"),
-    (jwt.ImmatureSignatureError, "the ID token is not valid yet"),
-    (jwt.InvalidAudienceError, "the ID token is for another audience"),
-    (jwt.InvalidIssuerError, "the ID token is from another issuer"),
-    (jwt.MissingRequiredClaimError, "the ID token lacks a required claim"),
-    (jwt.InvalidSignatureError, "the ID token's signature does not verify"),
-    (jwt.DecodeError, "the ID token is malformed"),
-)
-
-
-def _reason(exc: jwt.PyJWTError) -> str:
-    if isinstance(exc, jwt.MissingRequiredClaimError):
-        return f"the ID token lacks the '{exc.claim}' claim"
-    return next((text for kind, text in _REASONS if isinstance(exc, kind)), "invalid ID token")
-
-
-def _jwks(services: Services, cfg: OAuthProviderSettings, url: str) -> JwksCache:
-    key = f"oauth:jwks:{cfg.name}"
-    cache = services.extras.get(key)
-    if not isinstance(cache, JwksCache) or cache.url != url:
-        cache = JwksCache(url, max_age=cfg.jwks_cache_seconds,
-                          min_refetch=cfg.jwks_min_refetch_seconds)
-        services.extras[key] = cache
-    return cache
-
-
-async def verify_id_token(services: Services, cfg: OAuthProviderSettings, token: str,
-                          nonce: str | None = None) -> dict[str, Any]:
-    """The claims of an ID token that passes every check, or 401 ``AuthError``."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise refused(cfg, "the ID token is malformed") from exc
-    alg = header.get("alg")
-    if alg not in cfg.algorithms:
-        raise refused(cfg, f"ID tokens must be signed with {' or '.join(cfg.algorithms)}")
-    ends = await endpoints(services, cfg)
-    if not ends.jwks_uri:
-        raise refused(cfg, "this provider takes no ID tokens (no jwks_uri)")
-    try:
-        keys = await _jwks(services, cfg, ends.jwks_uri).keys_for(
-            header.get("kid") if isinstance(header.get("kid"), str) else None)
-    except KeysUnavailable as exc:
-        raise unreachable(cfg, "signing keys") from exc
-    error: jwt.PyJWTError = jwt.InvalidSignatureError("no key for this token")
-    for key in (k for k in keys if k.algorithm_name == alg):
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token, key.key, algorithms=[str(alg)], audience=list(cfg.audiences),
-                issuer=list(cfg.issuers) or None, leeway=cfg.leeway_seconds,
-                options={"require": ["exp", "iat", "sub", "aud"] + (["iss"] if cfg.issuers
-                                                                    else [])},
-            )
-        except (jwt.InvalidSignatureError, jwt.InvalidKeyError) as exc:
-            error = exc  # Another published key may match: issuers rotate keys.
-            continue
-        except jwt.PyJWTError as exc:
-            raise refused(cfg, _reason(exc)) from exc
-        _check_nonce(cfg, claims, nonce)
-        return claims
-    raise refused(cfg, _reason(error)) from error
-
-
-def _check_nonce(cfg: OAuthProviderSettings, claims: dict[str, Any], nonce: str | None) -> None:
-    if nonce is not None and not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
-        raise refused(cfg, "the ID token's nonce does not match")
-
-
-# ------------------------------------------------------------------------------------------
-# Codes, access tokens and userinfo
-
-
-async def client_secret(cfg: OAuthProviderSettings) -> str:
-    """The client secret to send; for Apple with a private key, a fresh ES256-signed JWT."""
-    if not cfg.private_key:
-        return cfg.client_secret
-    now = int(time.time())
-    claims = {"iss": cfg.team_id, "iat": now, "exp": now + _APPLE_SECRET_SECONDS,
-              "aud": _APPLE_AUDIENCE, "sub": cfg.client_id}
-    return jwt.encode(claims, cfg.private_key, algorithm="ES256", headers={"kid": cfg.key_id})
-
-
-async def exchange_code(services: Services, cfg: OAuthProviderSettings, code: str, *,
-                        redirect_uri: str, code_verifier: str | None = None) -> dict[str, Any]:
-    """The provider's token response for an authorization code (authlib does the exchange)."""
-    ends = await endpoints(services, cfg)
-    extra = {"code_verifier": code_verifier} if code_verifier else {}
-    client = AsyncOAuth2Client(
-        client_id=cfg.client_id, client_secret=await client_secret(cfg),
-        token_endpoint_auth_method=cfg.token_auth_method, redirect_uri=redirect_uri,
-        timeout=FETCH_TIMEOUT,
-    )
-    try:
-        async with client:
-            token = await client.fetch_token(ends.token, code=code, **extra)
-    except OAuthError as exc:
-        raise refused(cfg, f"the provider refused the code ({exc.error})") from exc
-    except Exception as exc:
-        # Transport errors (authlib uses httpx, or httpx2 when that is installed) and answers
-        # authlib cannot read (HTML, no token, a plain-http URL off loopback) all mean the same
-        # to the client: the provider could not be used.
-        log.warning("%s: token request failed: %s", cfg.name, type(exc).__name__)
-        raise unreachable(cfg, "token endpoint") from exc
-    return dict(token)
-
-
-def _appsecret_proof(cfg: OAuthProviderSettings, access_token: str) -> dict[str, str]:
-    if cfg.kind != routes.OAUTH2_FACEBOOK or not cfg.client_secret:
-        return {}
-    digest = hmac.new(cfg.client_secret.encode(), access_token.encode(), hashlib.sha256)
-    return {"appsecret_proof": digest.hexdigest()}
-
-
-async def userinfo(services: Services, cfg: OAuthProviderSettings,
-                   access_token: str) -> dict[str, Any]:
-    """What the provider's userinfo (Facebook: ``/me``) endpoint says about a token's owner."""
-    url = (await endpoints(services, cfg)).userinfo
-    if not url:
-        raise refused(cfg, "this provider has no userinfo endpoint")
-    params = _appsecret_proof(cfg, access_token)
-    try:
-        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as client:
-            resp = await client.get(url, params=params, headers={
-                "Accept": "application/json", "Authorization": f"Bearer {access_token}"})
-    except httpx.HTTPError as exc:
-        raise unreachable(cfg, "userinfo endpoint") from exc
-    if resp.status_code in (400, 401, 403):
-        raise refused(cfg, "the provider does not accept the access token")
-    try:
-        resp.raise_for_status()
-        data: Any = resp.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise unreachable(cfg, "userinfo endpoint") from exc
-    if not isinstance(data, dict):
-        raise unreachable(cfg, "userinfo endpoint")
-    return data
-
-
-async def check_access_token(cfg: OAuthProviderSettings, access_token: str) -> None:
-    """Refuse an access token that was not issued to our app (Facebook's ``debug_token``).
-
-    Without this check, any app's token for the same person would log in as that person.
-    """
-    if not cfg.debug_token_endpoint:
-        raise refused(cfg, "this provider does not take access tokens")
-    app_token = f"{cfg.client_id}|{cfg.client_secret}"
-    params = {"input_token": access_token, "access_token": app_token}
-    try:
-        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as client:
-            resp = await client.get(cfg.debug_token_endpoint, params=params)
-        data: Any = resp.json() if resp.status_code < 500 else None
-    except (httpx.HTTPError, ValueError) as exc:
-        raise unreachable(cfg, "debug_token endpoint") from exc
-    info = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(info, dict):
-        raise unreachable(cfg, "debug_token endpoint")
-    if info.get("is_valid") is not True:
-        raise refused(cfg, "the access token is not valid")
-    if str(info.get("app_id")) != cfg.client_id:
-        raise refused(cfg, "the access token is for another app")
-
-
-# ------------------------------------------------------------------------------------------
-# From claims to an identity
 
 
 async def claims_from_tokens(services: Services, cfg: OAuthProviderSettings,

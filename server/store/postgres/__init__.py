@@ -1,0 +1,27 @@
+"""The shared store: PostgreSQL through psycopg 3 (async) and a ``psycopg_pool`` connection pool.
+
+Several server processes, on one machine or many, use one database; this package holds what
+makes that safe. ``PostgresStore`` is the ``Store`` of a ``postgresql://`` database URL. Its
+methods live by concern: ``connection`` (the pool, the schema, the rules of how queries run and
+the query helpers), ``users`` (users and identities), ``userpass`` (email/password accounts and
+tokens), ``sessions`` (sessions and API keys) and ``data`` (meta, documents, rate limits). It
+imports psycopg (the ``postgres`` extra) and nothing of the HTTP layer.
+
+```python
+store = PostgresStore("postgresql://latchkey@db.internal/latchkey")
+await store.open()
+```
+"""
+
+from __future__ import annotations
+
+from .data import Data
+from .sessions import Sessions
+from .userpass import Userpass
+from .users import Users
+
+__all__ = ["PostgresStore"]
+
+
+class PostgresStore(Users, Userpass, Sessions, Data):
+    """``Store`` on a PostgreSQL database named by a ``postgresql://`` URL (a libpq conninfo)."""

@@ -1,0 +1,154 @@
+"""The embedded store's connections: one SQLite file in WAL mode, through the stdlib ``sqlite3``.
+
+``Connection`` opens the file, creates the schema and runs every query of the concern modules
+(``users``, ``userpass``, ``sessions``, ``data``) under the rules below. It imports the standard
+library and the store's own modules only, never psycopg or the HTTP layer.
+
+Rules that must hold:
+
+1. Every method that writes runs in a worker thread under one lock and one transaction
+   (``BEGIN IMMEDIATE`` ... ``COMMIT``), so the event loop never waits on a write (or its disk
+   sync) and a multi-row change is all or nothing. SQLite serialises writers anyway; one writing
+   connection keeps that simple and safe.
+2. Small reads by key (a session, a user, a document: what every authenticated request does)
+   run inline, in one read transaction on a read-only connection of the calling thread. In WAL
+   mode a reader never waits for the writer, and such a read costs a few microseconds from
+   SQLite's page cache, far less than the hop to a worker thread and back that it used to take.
+   A read that finds the database busy (rare in WAL mode) is retried on the worker thread.
+   An in-memory database has one connection only, so there every call takes the worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from .. import email_keys
+from ..base import Conflict
+from ..schema import SCHEMA_VERSION, schema_statements
+
+T = TypeVar("T")
+
+
+class Connection:
+    """The connections of a ``SQLiteStore`` and the two ways to run a query on them."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        # Read connections, one per thread that reads inline (rule 2), all closed by close().
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._inline_reads = self.path != ":memory:" and not self.path.startswith("file:")
+        self._next_purge = 0.0
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self._open_sync)
+
+    def _open_sync(self) -> None:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=10000")
+        _switch_to_wal(conn)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self._conn = conn
+        with self._tx() as cur:
+            added = email_keys.add_column_sqlite(cur)
+            for stmt in schema_statements():
+                cur.execute(stmt)
+            if added:
+                email_keys.fill_sqlite(cur)
+            cur.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
+            )
+
+    async def close(self) -> None:
+        with self._lock:
+            readers, self._readers = self._readers, []
+            self._local = threading.local()
+        for reader in readers:
+            reader.close()
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await asyncio.to_thread(conn.close)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        if self._conn is None:
+            raise RuntimeError("The store is not open.")
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+
+    async def _run(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+        def work() -> T:
+            with self._lock, self._tx() as cur:
+                try:
+                    return fn(cur)
+                except sqlite3.IntegrityError as exc:
+                    raise Conflict(str(exc)) from exc
+
+        return await asyncio.to_thread(work)
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only=ON")
+            # Never hold the event loop for long: a busy database sends the read to a thread.
+            conn.execute("PRAGMA busy_timeout=20")
+            with self._lock:
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn
+
+    async def _read(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+        """Run a small read inline (rule 2), or in the worker thread when it cannot be."""
+        if not self._inline_reads or self._conn is None:
+            return await self._run(fn)
+        try:
+            conn = self._reader()
+            cur = conn.cursor()
+            try:
+                cur.execute("BEGIN")
+                return fn(cur)
+            finally:
+                if conn.in_transaction:
+                    conn.rollback()  # A read-only transaction: ending it either way is the same.
+                cur.close()
+        except sqlite3.OperationalError:
+            return await self._run(fn)
+
+
+def _switch_to_wal(conn: sqlite3.Connection, seconds: float = 10.0) -> None:
+    # Switching a new file to WAL needs the file to itself: another process opening it at the
+    # same moment makes the switch fail at once with "database is locked" (SQLite does not wait
+    # on its busy timeout there), so try again for a while.
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
