@@ -74,8 +74,11 @@ def unsupported_media_type() -> ApiError:
 
 async def json_bytes(request: Request) -> bytes:
     """The raw body of a JSON request, after the rules in the module docstring."""
-    declared = request.headers.get("content-type")
-    if declared is not None and declared.split(";", 1)[0].strip().lower() != JSON_TYPE:
+    types = request.headers.getlist("content-type")
+    declared = types[0] if types else None
+    # Two Content-Type headers: a proxy in front may read the other one (RFC 9110 allows one).
+    if len(types) > 1 or (declared is not None
+                          and declared.split(";", 1)[0].strip().lower() != JSON_TYPE):
         raise unsupported_media_type()
     raw = await read_body(request)
     if raw and declared is None:
