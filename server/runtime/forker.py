@@ -14,6 +14,12 @@ Protocol, on a Unix socket pair, one request at a time (the server holds a lock)
 
 The fork server reaps its children and exits at end of file on its socket (the server process
 is gone); workers have ``PR_SET_PDEATHSIG`` set against it, so they go too.
+
+Each worker leads its own process group, so that what a function starts (``subprocess``,
+``os.fork``) goes with it: the server kills a worker's whole group, the fork server kills the
+group of every worker it reaps, and at end of file those of its live workers. A process that
+leaves its group on purpose (``os.setsid``) escapes this; functions are the app's own code, not
+a sandbox.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -94,8 +101,6 @@ class Forker:
 
 def serve(fd: int) -> None:
     """The fork server's loop (runs in the fork server process)."""
-    import signal
-
     from . import worker
 
     # Ctrl-C in a terminal reaches the whole process group: the server stops its workers and
@@ -103,16 +108,19 @@ def serve(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=fd)
     statuses: dict[int, int] = {}
+    workers: set[int] = set()
     buffer = b""
     passed: list[int] = []  # Descriptors arrive with the first bytes of their request.
     while True:
         ready, _, _ = select.select([control], [], [], 1.0)
-        _reap(statuses)
+        _reap(statuses, workers)
         if not ready:
             continue
         data, fds, _, _ = socket.recv_fds(control, 1 << 20, 2)
         if not data:
-            os._exit(0)  # The server process is gone.
+            for pid in workers:  # The server process is gone: so are its workers' groups.
+                _kill_group(pid)
+            os._exit(0)
         buffer += data
         passed += fds
         while b"\n" in buffer:
@@ -122,6 +130,7 @@ def serve(fd: int) -> None:
                 parent = os.getpid()
                 pid = os.fork()
                 if pid == 0:
+                    os.setpgid(0, 0)
                     control.close()
                     os.environ.clear()
                     os.environ.update(request.get("env", {}))
@@ -134,14 +143,33 @@ def serve(fd: int) -> None:
                 for child_fd in passed[:2]:
                     os.close(child_fd)
                 del passed[:2]
+                workers.add(pid)
                 answer: dict[str, Any] = {"pid": pid}
             else:
-                _reap(statuses)
+                _reap(statuses, workers)
                 answer = {"code": statuses.get(int(request["status"]))}
             control.sendall(json.dumps(answer).encode() + b"\n")
 
 
-def _reap(statuses: dict[int, int]) -> None:
+def kill_group(pid: int) -> None:
+    """SIGKILL a worker and every process of its group (what its functions started)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass  # The group is empty: nothing was left behind.
+
+
+def _reap(statuses: dict[int, int], workers: set[int]) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -149,6 +177,10 @@ def _reap(statuses: dict[int, int]) -> None:
             return
         if pid == 0:
             return
+        # A group id is not reused while the group has members, so this reaches only what
+        # the worker left behind.
+        workers.discard(pid)
+        _kill_group(pid)
         statuses[pid] = os.waitstatus_to_exitcode(status)
         if len(statuses) > MAX_STATUSES:
             del statuses[next(iter(statuses))]
