@@ -1,11 +1,13 @@
 """What a bare ``serve.py`` answers before the app sees a request (found by attacking a running
 server): bytes that are not HTTP got uvicorn's ``text/plain`` 400, and the 408 for a late client
-linked to a relative address. Both are now the error JSON with a link on this server."""
+linked to a relative address. Both are now the error JSON with a link on this server. A client
+that hung up in the middle of its body was logged as an unexpected server failure."""
 
 from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -64,3 +66,15 @@ def test_bytes_that_are_not_http_get_the_error_json(server: ServeProcess, data: 
 
 def test_a_late_client_gets_the_error_json_with_an_absolute_link(server: ServeProcess) -> None:
     _error(_exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n"), 408, server.port)
+
+
+def test_a_client_that_hangs_up_mid_body_is_no_server_failure(server: ServeProcess) -> None:
+    login = "/api/client/v2.0/app/latchkey-demo/auth/providers/anon-user/login"
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+            conn.sendall(f"POST {login} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                         "\r\nContent-Length: 100\r\n\r\n{".encode())
+            time.sleep(0.2)
+    time.sleep(0.5)
+    _exchange(server.port, b"GET /docs/errors HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert "unexpected" not in server.output(), server.output()[-2000:]
