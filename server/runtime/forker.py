@@ -17,13 +17,16 @@ is gone); workers have ``PR_SET_PDEATHSIG`` set against it, so they go too.
 
 Each worker leads its own process group, so that what a function starts (``subprocess``,
 ``os.fork``) goes with it: the server kills a worker's whole group, the fork server kills the
-group of every worker it reaps, and at end of file those of its live workers. A process that
-leaves its group on purpose (``os.setsid``) escapes this; functions are the app's own code, not
-a sandbox.
+group of every worker it reaps, and at end of file those of its live workers. The fork server
+is also the subreaper of everything below it (``PR_SET_CHILD_SUBREAPER``): a process whose
+parent died (a daemon that left its group with ``os.setsid``, or a worker's child) becomes its
+child, and it kills every child that is not a worker within a second. So nothing a function
+starts outlives the worker it ran in, nor the server.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import select
@@ -37,6 +40,7 @@ from typing import Any
 
 SERVER_DIR = str(Path(__file__).resolve().parent.parent)
 MAX_STATUSES = 4096
+_PR_SET_CHILD_SUBREAPER = 36
 
 # ``python -c``: importing ``server`` (or ``server.runtime``) would load the whole web stack
 # (Starlette, the routes, the store drivers) into the fork server and every worker, so bare
@@ -106,6 +110,10 @@ def serve(fd: int) -> None:
     # Ctrl-C in a terminal reaches the whole process group: the server stops its workers and
     # then this process (end of file), so neither needs the signal, nor prints a traceback for it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # Not Linux: process groups still take a worker's children along.
     control = socket.socket(fileno=fd)
     statuses: dict[int, int] = {}
     workers: set[int] = set()
@@ -114,12 +122,14 @@ def serve(fd: int) -> None:
     while True:
         ready, _, _ = select.select([control], [], [], 1.0)
         _reap(statuses, workers)
+        _kill_strays(workers)
         if not ready:
             continue
         data, fds, _, _ = socket.recv_fds(control, 1 << 20, 2)
         if not data:
             for pid in workers:  # The server process is gone: so are its workers' groups.
                 _kill_group(pid)
+            _kill_strays(set())
             os._exit(0)
         buffer += data
         passed += fds
@@ -167,6 +177,18 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass  # The group is empty: nothing was left behind.
+
+
+def _kill_strays(workers: set[int]) -> None:
+    # Children that are not workers came to this subreaper when their parent died.
+    me = os.getpid()
+    try:
+        children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    except OSError:
+        return
+    for pid in map(int, children):
+        if pid not in workers:
+            kill_group(pid)
 
 
 def _reap(statuses: dict[int, int], workers: set[int]) -> None:

@@ -1,7 +1,8 @@
 """What a function starts goes with its worker (found by attacking a running server): processes a
 function forked or spawned outlived the worker that was killed for its time limit, the worker
-that ended itself, and the server that stopped. Each worker now leads a process group, which is
-killed with it."""
+that ended itself, and the server that stopped, and a daemon (``os.setsid``, double fork) outlived
+everything. Each worker now leads a process group, which is killed with it, and the fork server
+is the subreaper that kills whatever is orphaned below it."""
 
 from __future__ import annotations
 
@@ -40,6 +41,18 @@ FUNCTIONS = textwrap.dedent('''
         with open(path, "w") as out:
             out.write(str(pid))
         os._exit(4)
+
+    def daemon(context, path):
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            if os.fork() == 0:
+                with open(path, "w") as out:
+                    out.write(str(os.getpid()))
+                time.sleep(60)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        return "started"
 ''')
 
 
@@ -103,3 +116,14 @@ def test_children_go_when_the_server_stops(start) -> None:
     wire.close()
     live.stop()
     assert _gone_within(child, 5)
+
+
+def test_a_daemon_a_function_starts_is_killed(start, tmp_path: Path) -> None:
+    _, wire, token = start()
+    note = tmp_path / "daemon.pid"
+    assert wire.call(token, "daemon", str(note)) == "started"
+    deadline = time.monotonic() + 5
+    while not note.exists() or not note.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert _gone_within(int(note.read_text()), 5)
