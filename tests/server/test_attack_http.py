@@ -6,6 +6,7 @@ that hung up in the middle of its body was logged as an unexpected server failur
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -78,3 +79,14 @@ def test_a_client_that_hangs_up_mid_body_is_no_server_failure(server: ServeProce
     time.sleep(0.5)
     _exchange(server.port, b"GET /docs/errors HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert "unexpected" not in server.output(), server.output()[-2000:]
+
+
+def test_access_log_lines_stay_short() -> None:
+    from server.asgi import MAX_LOGGED_PATH, DropQueryStrings
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:1", "GET", "/x" + "a" * 60_000 + "?q=1", "1.1", 404),
+                               None)
+    assert DropQueryStrings().filter(record)
+    assert len(record.getMessage()) < MAX_LOGGED_PATH + 100
