@@ -159,7 +159,8 @@ def _connection_limits(settings: Settings) -> dict[str, Any]:
           f"headers within {security.header_timeout_seconds:g} s, body within "
           f"{security.body_timeout_seconds:g} s, idle connections closed after "
           f"{security.keep_alive_seconds:g} s", flush=True)
-    return {"http": protocol(HttpLimits.from_security(security, cap)),
+    base = settings.public_url or settings.link_base_url
+    return {"http": protocol(HttpLimits.from_security(security, cap, base)),
             "timeout_keep_alive": security.keep_alive_seconds}
 
 

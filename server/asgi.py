@@ -31,13 +31,21 @@ __all__ = ["DropQueryStrings", "from_environment", "keep_query_strings_out_of_lo
 
 class DropQueryStrings(logging.Filter):
     """Keeps query strings out of the access log: confirmation and reset links carry
-    single-use tokens there, and a log is no place for them."""
+    single-use tokens there, and a log is no place for them. Paths longer than
+    ``MAX_LOGGED_PATH`` are cut, so that no request writes more than a short line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+            path = args[2].split("?", 1)[0]
+            if len(path) > MAX_LOGGED_PATH:
+                path = path[:MAX_LOGGED_PATH] + "…"
+            record.args = (*args[:2], path, *args[3:])
         return True
+
+
+#: A 60 KB path (uvicorn takes that much) was a 60 KB access log line.
+MAX_LOGGED_PATH = 200
 
 
 def keep_query_strings_out_of_logs() -> None:

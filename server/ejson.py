@@ -12,7 +12,10 @@ stays ``Decimal128``; a ``uuid.UUID`` encodes as subtype 4.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import math
 import re
 from itertools import accumulate
 from typing import Any
@@ -27,8 +30,57 @@ _RELAXED = RELAXED_JSON_OPTIONS.with_options(uuid_representation=UuidRepresentat
 
 
 def loads(text: str | bytes) -> Any:
-    """Decode EJSON text (canonical or relaxed) into Python and BSON values."""
-    return json_util.loads(text, json_options=_DECODE)
+    """Decode EJSON text (canonical or relaxed) into Python and BSON values.
+
+    Strict where ``json`` and ``json_util`` are lenient, so that every accepted value is one BSON
+    can hold and bad input is a ``ValueError`` (a 400), never a 500: no ``NaN``/``Infinity``
+    literals and no number that overflows to infinity (EJSON spells them
+    ``{"$numberDouble": "NaN"}``), integers within 64 bits (``$numberInt`` within 32), ``$binary``
+    in valid base64 only, and a ``$numberDecimal`` that overflows is a ``ValueError`` too.
+    """
+    return json.loads(text, object_hook=_decode_object, parse_constant=_no_constant,
+                      parse_int=_int64, parse_float=_finite)
+
+
+_INT32 = (-(2**31), 2**31 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not _INT64[0] <= value <= _INT64[1]:
+        raise ValueError("an integer is outside the 64-bit range")
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number is outside the range of a double")
+    return value
+
+
+def _decode_object(obj: dict[str, Any]) -> Any:
+    if "$binary" in obj:
+        data = obj["$binary"]
+        base64.b64decode(data.get("base64", "") if isinstance(data, dict) else data, validate=True)
+    try:
+        value = json_util.object_hook(obj, _DECODE)
+    except ArithmeticError as exc:  # decimal.Overflow and friends from $numberDecimal
+        raise ValueError("invalid $numberDecimal") from exc
+    if isinstance(value, int) and "$numberInt" in obj:
+        bounds = _INT32
+    elif isinstance(value, int):
+        bounds = _INT64
+    else:
+        return value
+    if not bounds[0] <= value <= bounds[1]:
+        raise ValueError("an integer is outside its BSON range")
+    return value
 
 
 def to_python(value: Any) -> Any:
@@ -56,8 +108,6 @@ def loads_doc(text: str) -> dict[str, Any]:
 
 def to_relaxed(value: Any) -> Any:
     """The value as plain JSON types in relaxed EJSON form (for claims such as ``user_data``)."""
-    import json
-
     return json.loads(json_util.dumps(value, json_options=_RELAXED))
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -155,6 +155,10 @@ class CatchAllMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            # The client went away before its body was complete (a dropped mobile connection,
+            # or an attacker doing it on purpose): nobody to answer, and no server failure.
+            return
         except Exception as exc:
             if isinstance(exc, RecursionError) and not started:
                 # Only input nested past every check gets here (bodies are limited to

@@ -14,6 +14,8 @@ gets in. ``LimitedHttpProtocol`` is uvicorn's own httptools protocol with three 
    sending a body); when every connection has a request in the app, the new one is closed.
 3. Closed connections are logged as one summary line per ``LOG_EVERY`` seconds, not one line
    each: an attack must not flood the log.
+4. What the server answers before the app sees a request (a 408 here, uvicorn's 400 for bytes
+   that are not HTTP) is the error JSON like every other error, its link on this server.
 
 The parsing, flow control and the app calls stay uvicorn's; a request costs a few dict
 operations more (deadlines are checked by one sweep, not a timer per request). Pass
@@ -55,6 +57,8 @@ LOG_EVERY = 10.0
 FD_RESERVE = 256
 _TIMEOUT_HEAD = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
                  b"connection: close\r\ncontent-length: %d\r\n\r\n")
+_BAD_REQUEST_HEAD = (b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
+                     b"connection: close\r\ncontent-length: %d\r\n\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +68,16 @@ class HttpLimits:
     header_seconds: float = 10.0
     body_seconds: float = 30.0
     max_connections: int = 10_000
+    #: The base URL of error links (``public_url``, else the address ``serve.py`` listens on);
+    #: empty: the socket address the connection came in on.
+    link_base: str = ""
 
     @classmethod
-    def from_security(cls, security: SecuritySettings, max_connections: int) -> HttpLimits:
+    def from_security(cls, security: SecuritySettings, max_connections: int,
+                      link_base: str = "") -> HttpLimits:
         """The limits of the config's ``[security]`` section, with the capped connection count."""
         return cls(security.header_timeout_seconds, security.body_timeout_seconds,
-                   max_connections)
+                   max_connections, link_base.rstrip("/"))
 
 
 def raise_fd_limit() -> tuple[int, int]:
@@ -248,13 +256,28 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.timed_out = True
         self.tracker.count(reason)
         if answer and self._may_answer():
-            self.transport.write(_timeout_answer())
+            self.transport.write(_answer(_TIMEOUT_HEAD, ApiError(
+                ErrorCode.BAD_REQUEST, 408, "request not received in time"), self._link_base()))
         self.transport.close()
         # An app still waiting for the body would see a disconnect and log it as an error;
         # it is cancelled instead, and _quiet_on_timeout ends it quietly.
         if self.app_task is not None and self.parsing == "body":
             self.app_task.cancel()
         return True
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to bytes that are not HTTP, as the error JSON."""
+        self.transport.write(_answer(_BAD_REQUEST_HEAD, ApiError(
+            ErrorCode.BAD_REQUEST, 400, "invalid HTTP request"), self._link_base()))
+        self.transport.close()
+
+    def _link_base(self) -> str:
+        if self.tracker.limits.link_base:
+            return self.tracker.limits.link_base
+        if not self.server or self.server[1] is None:
+            return ""
+        host, port = self.server
+        return f"{self.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
 
     def _may_answer(self) -> bool:
         cycle = self.cycle
@@ -263,10 +286,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         return cycle is None or bool(cycle.response_complete)  # Not inside another answer.
 
 
-def _timeout_answer() -> bytes:
-    _, body = ApiError(ErrorCode.BAD_REQUEST, 408, "request not received in time")()
+def _answer(head: bytes, error: ApiError, base: str) -> bytes:
+    _, body = error(base)
     data = json.dumps(body).encode()
-    return _TIMEOUT_HEAD % len(data) + data
+    return head % len(data) + data
 
 
 async def _quiet_on_timeout(app: Any, owner: LimitedHttpProtocol, scope: Any, receive: Any,

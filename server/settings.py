@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 
@@ -248,7 +249,7 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         access_token_seconds=int(tokens.get("access_token_minutes", 30) * 60),
         refresh_token_seconds=int(tokens.get("refresh_token_days", 60) * 86400),
         allowed_origins=_origins(_section(raw, "cors").get("allowed_origins", ())),
-        public_url=public_url or str(raw.get("public_url", "")),
+        public_url=_public_url(public_url or str(raw.get("public_url", ""))),
         providers=providers,
         userpass=userpass,
         mail=mail,
@@ -264,6 +265,25 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         function_memory_bytes=int(raw.get("function_memory_limit_mib", 512)) << 20,
         function_result_bytes=int(raw.get("function_result_limit_kib", 1024)) << 10,
     )
+
+
+def _public_url(value: str) -> str:
+    # It starts every link in mails, error bodies and location answers: a value without a
+    # scheme or host ("auth.example.com") would send users to broken links, one with a query
+    # or fragment would garble them.
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or "#" in value or "?" in value or "@" in parts.netloc):
+        raise ConfigError(f"public_url = {value!r} is not allowed: it must be an http:// or "
+                          "https:// URL with a host and no query, fragment or user name, "
+                          "e.g. \"https://auth.example.com\".")
+    try:
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError as exc:
+        raise ConfigError(f"public_url = {value!r} has a bad port.") from exc
+    return value
 
 
 def _time_limit(raw: dict[str, Any]) -> float:

@@ -14,6 +14,7 @@ Rules for request bodies, enforced here for every route that reads one:
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from starlette.requests import Request
@@ -74,8 +75,11 @@ def unsupported_media_type() -> ApiError:
 
 async def json_bytes(request: Request) -> bytes:
     """The raw body of a JSON request, after the rules in the module docstring."""
-    declared = request.headers.get("content-type")
-    if declared is not None and declared.split(";", 1)[0].strip().lower() != JSON_TYPE:
+    types = request.headers.getlist("content-type")
+    declared = types[0] if types else None
+    # Two Content-Type headers: a proxy in front may read the other one (RFC 9110 allows one).
+    if len(types) > 1 or (declared is not None
+                          and declared.split(";", 1)[0].strip().lower() != JSON_TYPE):
         raise unsupported_media_type()
     raw = await read_body(request)
     if raw and declared is None:
@@ -149,5 +153,23 @@ def json_ok(value: Any, status: int = 200) -> Response:
 
 
 def client_address(request: Request) -> str:
-    """The peer address, for per-address rate limits."""
-    return request.client.host if request.client else "unknown"
+    """The peer address, for per-address rate limits (``address_key``)."""
+    return address_key(request.client.host if request.client else "")
+
+
+def address_key(host: str) -> str:
+    """The address a client's requests are counted under.
+
+    One IPv6 subscriber holds at least a /64, 2**64 addresses to rotate through, so IPv6
+    addresses count by their /64; an IPv4-mapped IPv6 address (``::ffff:192.0.2.1``, what a
+    dual-stack socket reports) is its IPv4 address; every spelling of one address is one key.
+    """
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

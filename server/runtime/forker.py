@@ -14,13 +14,23 @@ Protocol, on a Unix socket pair, one request at a time (the server holds a lock)
 
 The fork server reaps its children and exits at end of file on its socket (the server process
 is gone); workers have ``PR_SET_PDEATHSIG`` set against it, so they go too.
+
+Each worker leads its own process group, so that what a function starts (``subprocess``,
+``os.fork``) goes with it: the server kills a worker's whole group, the fork server kills the
+group of every worker it reaps, and at end of file those of its live workers. The fork server
+is also the subreaper of everything below it (``PR_SET_CHILD_SUBREAPER``): a process whose
+parent died (a daemon that left its group with ``os.setsid``, or a worker's child) becomes its
+child, and it kills every child that is not a worker within a second. So nothing a function
+starts outlives the worker it ran in, nor the server.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +40,7 @@ from typing import Any
 
 SERVER_DIR = str(Path(__file__).resolve().parent.parent)
 MAX_STATUSES = 4096
+_PR_SET_CHILD_SUBREAPER = 36
 
 # ``python -c``: importing ``server`` (or ``server.runtime``) would load the whole web stack
 # (Starlette, the routes, the store drivers) into the fork server and every worker, so bare
@@ -94,25 +105,32 @@ class Forker:
 
 def serve(fd: int) -> None:
     """The fork server's loop (runs in the fork server process)."""
-    import signal
-
     from . import worker
 
     # Ctrl-C in a terminal reaches the whole process group: the server stops its workers and
     # then this process (end of file), so neither needs the signal, nor prints a traceback for it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # Not Linux: process groups still take a worker's children along.
     control = socket.socket(fileno=fd)
     statuses: dict[int, int] = {}
+    workers: set[int] = set()
     buffer = b""
     passed: list[int] = []  # Descriptors arrive with the first bytes of their request.
     while True:
         ready, _, _ = select.select([control], [], [], 1.0)
-        _reap(statuses)
+        _reap(statuses, workers)
+        _kill_strays(workers)
         if not ready:
             continue
         data, fds, _, _ = socket.recv_fds(control, 1 << 20, 2)
         if not data:
-            os._exit(0)  # The server process is gone.
+            for pid in workers:  # The server process is gone: so are its workers' groups.
+                _kill_group(pid)
+            _kill_strays(set())
+            os._exit(0)
         buffer += data
         passed += fds
         while b"\n" in buffer:
@@ -122,6 +140,7 @@ def serve(fd: int) -> None:
                 parent = os.getpid()
                 pid = os.fork()
                 if pid == 0:
+                    os.setpgid(0, 0)
                     control.close()
                     os.environ.clear()
                     os.environ.update(request.get("env", {}))
@@ -134,14 +153,45 @@ def serve(fd: int) -> None:
                 for child_fd in passed[:2]:
                     os.close(child_fd)
                 del passed[:2]
+                workers.add(pid)
                 answer: dict[str, Any] = {"pid": pid}
             else:
-                _reap(statuses)
+                _reap(statuses, workers)
                 answer = {"code": statuses.get(int(request["status"]))}
             control.sendall(json.dumps(answer).encode() + b"\n")
 
 
-def _reap(statuses: dict[int, int]) -> None:
+def kill_group(pid: int) -> None:
+    """SIGKILL a worker and every process of its group (what its functions started)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass  # The group is empty: nothing was left behind.
+
+
+def _kill_strays(workers: set[int]) -> None:
+    # Children that are not workers came to this subreaper when their parent died.
+    me = os.getpid()
+    try:
+        children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    except OSError:
+        return
+    for pid in map(int, children):
+        if pid not in workers:
+            kill_group(pid)
+
+
+def _reap(statuses: dict[int, int], workers: set[int]) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -149,6 +199,10 @@ def _reap(statuses: dict[int, int]) -> None:
             return
         if pid == 0:
             return
+        # A group id is not reused while the group has members, so this reaches only what
+        # the worker left behind.
+        workers.discard(pid)
+        _kill_group(pid)
         statuses[pid] = os.waitstatus_to_exitcode(status)
         if len(statuses) > MAX_STATUSES:
             del statuses[next(iter(statuses))]

@@ -20,7 +20,6 @@ import asyncio
 import collections
 import json
 import os
-import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from .errors import (
     FunctionTimeout,
     from_wire,
 )
-from .forker import Forker
+from .forker import Forker, kill_group
 
 START_TIMEOUT = 30.0
 #: After the module failed to load, calls fail at once for this long before a worker tries again.
@@ -170,10 +169,7 @@ class Worker:
     def kill(self) -> None:
         """SIGKILL the worker and close its pipes; waiting readers get ``_GONE``."""
         if self.alive and self.pid:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            kill_group(self.pid)
         self.close()
 
     def close(self) -> None:

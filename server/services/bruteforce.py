@@ -15,7 +15,10 @@ before its password hash is checked. None of them locks the owner out:
    locked: the k-th further attempt must come at least ``min(2**k, login_max_delay_seconds)``
    seconds after the previous one, and of attempts that arrive together only one goes on.
    Others get 429 with ``Retry-After``. This is what holds a botnet with many addresses to a few
-   dozen guesses per account per day.
+   dozen guesses per account per day. An address that took a paced attempt on an account takes
+   none of the next one: otherwise one address, polling, would take every slot the moment it
+   opened and keep the owner's new devices out for good (a lock-out button after all). It has
+   to wait twice the pace, so the slot after its own is left to others.
 4. Known devices skip 3 and have their own count in 2: a device is known to an account for the
    refresh token lifetime after a successful login from it, by the device id the session was
    issued for (realm-web sends it back as ``options.device.deviceId``). New device ids are 96
@@ -82,12 +85,12 @@ async def admit(services: Services, account: str, address: str, device_id: str) 
                         services.settings.security.login_attempts_per_address)
     await per_address.take(address, LOGIN_MESSAGE)
     if not known:
-        await _pace(services, account)
+        await _pace(services, account, address)
     await failures.take(source, LOGIN_MESSAGE)
     return Admission(services, account, source, device_id)
 
 
-async def _pace(services: Services, account: str) -> None:
+async def _pace(services: Services, account: str, address: str) -> None:
     security = services.settings.security
     attempts = limit(services, "login-slowdown", security.login_slowdown_after,
                      security.login_slowdown_window_seconds)
@@ -98,8 +101,14 @@ async def _pace(services: Services, account: str) -> None:
     # The slot makes "one paced attempt per wait" one step in the store: attempts from many
     # addresses arriving together see the same count, and only one of them records the slot.
     slot = RateLimit(services.store, "login-slot", 1, wait)
+    taken = RateLimit(services.store, "login-slot-address", UNLIMITED,
+                      2 * security.login_max_delay_seconds)
+    mine = f"{account}|{address}"
+    if await taken.count(mine, 2 * wait) > 0:
+        raise too_many_requests(LOGIN_MESSAGE, 2 * wait)
     if await attempts.count(account, wait) > 0 or not await slot.hit(account):
         raise too_many_requests(LOGIN_MESSAGE, wait)
+    await taken.hit(mine)
     await RateLimit(services.store, attempts.name, UNLIMITED, attempts.window).hit(account)
 
 

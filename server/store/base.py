@@ -146,8 +146,8 @@ class Store(Protocol):
         """Confirm the account of exactly this (stored) address."""
         ...
     async def set_userpass_password(self, email: str, password_hash: str) -> None:
-        """Set the password of the account of exactly this (stored) address and end every
-        session of its user, in one transaction."""
+        """Set the password of the account of exactly this (stored) address, end every
+        session of its user and retire its unused reset links, in one transaction."""
         ...
     async def add_userpass_token(self, token: UserpassToken) -> None: ...
     async def use_userpass_token(

@@ -52,6 +52,9 @@ class Userpass(Connection):
             await c.execute("DELETE FROM sessions WHERE user_id IN (SELECT user_id FROM"
                             " identities WHERE provider_type='local-userpass' AND id IN"
                             " (SELECT id FROM userpass_accounts WHERE email=%s))", (email,))
+            # Reset links sent before this password change can set no other.
+            await c.execute("UPDATE userpass_tokens SET used=1 WHERE email=%s AND kind='reset'",
+                            (email,))
 
         if not _absent(email):
             await self._run(fn)

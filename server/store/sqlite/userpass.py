@@ -50,6 +50,9 @@ class Userpass(Connection):
             c.execute("DELETE FROM sessions WHERE user_id IN (SELECT user_id FROM identities"
                       " WHERE provider_type='local-userpass' AND id IN"
                       " (SELECT id FROM userpass_accounts WHERE email=?))", (email,))
+            # Reset links sent before this password change can set no other.
+            c.execute("UPDATE userpass_tokens SET used=1 WHERE email=? AND kind='reset'",
+                      (email,))
 
         await self._run(fn)
 
