@@ -18,12 +18,16 @@ async def location(request: Request) -> Response:
     base = base.rstrip("/")
     ws = "wss://" + base.removeprefix("https://") if base.startswith("https://") else \
         "ws://" + base.removeprefix("http://")
-    return json_ok({
+    answer = json_ok({
         "hostname": base,
         "ws_hostname": ws,
         "deployment_model": "LOCAL",
         "location": "self-hosted",
     })
+    # Without public_url the answer follows the request's Host header: a shared cache that
+    # ignored Host could hand one client's answer to everybody, so nothing may store it.
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 ROUTES = [Route(paths.location("{app_id}"), location, methods=["GET"])]

@@ -19,6 +19,8 @@ def test_location_points_back_at_the_server(api: Api) -> None:
         "deployment_model": "LOCAL",
         "location": "self-hosted",
     }
+    # It follows the Host header (no public_url here), so no cache may keep it.
+    assert resp.headers["cache-control"] == "no-store"
 
 
 def test_location_over_loopback_is_usable_as_a_prefix(live_server) -> None:
