@@ -6,7 +6,6 @@ is the subreaper that kills whatever is orphaned below it."""
 
 from __future__ import annotations
 
-import os
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ import pytest
 from tests.conftest import LiveServer
 
 from .auth_helpers import LiveApi, assert_error
+from .processes import alive, gone_within
 
 FUNCTIONS = textwrap.dedent('''
     import os, subprocess, sys, time
@@ -56,25 +56,6 @@ FUNCTIONS = textwrap.dedent('''
 ''')
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().rpartition(")")[2].split()[0] != "Z"
-
-
-def _gone_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)  # Leave nothing behind, whatever the outcome.
-            return False
-        time.sleep(0.05)
-    return True
-
-
 @pytest.fixture
 def start(tmp_path: Path, server_factory: Callable[..., LiveServer]
           ) -> Iterator[Callable[[], tuple[LiveServer, LiveApi, str]]]:
@@ -98,7 +79,7 @@ def test_a_timed_out_function_takes_its_children_along(start, tmp_path: Path) ->
     note = tmp_path / "child.pid"
     assert_error(wire.call_raw(token, "child_then_spin", str(note)), 400,
                  "ExecutionTimeLimitExceeded")
-    assert _gone_within(int(note.read_text()), 5)
+    assert gone_within(int(note.read_text()), 5)
 
 
 def test_a_worker_that_ends_itself_takes_its_children_along(start, tmp_path: Path) -> None:
@@ -106,16 +87,16 @@ def test_a_worker_that_ends_itself_takes_its_children_along(start, tmp_path: Pat
     note = tmp_path / "fork.pid"
     assert_error(wire.call_raw(token, "forks_then_exits", str(note)), 400,
                  "FunctionExecutionError", "the function ended its worker process (exit code 4)")
-    assert _gone_within(int(note.read_text()), 5)
+    assert gone_within(int(note.read_text()), 5)
 
 
 def test_children_go_when_the_server_stops(start) -> None:
     live, wire, token = start()
     child = int(wire.call(token, "start_child")["$numberInt"])
-    assert _alive(child)
+    assert alive(child)
     wire.close()
     live.stop()
-    assert _gone_within(child, 5)
+    assert gone_within(child, 5)
 
 
 def test_a_daemon_a_function_starts_is_killed(start, tmp_path: Path) -> None:
@@ -126,4 +107,4 @@ def test_a_daemon_a_function_starts_is_killed(start, tmp_path: Path) -> None:
     while not note.exists() or not note.read_text():
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert _gone_within(int(note.read_text()), 5)
+    assert gone_within(int(note.read_text()), 5)

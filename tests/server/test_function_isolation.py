@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from tests.conftest import LiveServer
 
 from .auth_helpers import LiveApi, assert_error, bearer
+from .processes import gone_within
 
 FUNCTIONS = Path(__file__).with_name("functions_for_calls.py")
 LIMIT = 1.5
@@ -41,25 +41,6 @@ def wire(server_factory: Callable[..., LiveServer]) -> Iterator[LiveApi]:
 @pytest.fixture
 def token(wire: LiveApi) -> str:
     return str(wire.anonymous()["access_token"])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead too: it only waits for its parent to read its exit status.
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().rpartition(")")[2].split()[0] != "Z"
-
-
-def _gone_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _pid(wire: LiveApi, token: str) -> int:
@@ -82,7 +63,7 @@ def test_endless_loops_are_stopped(wire: LiveApi, token: str, name: str) -> None
                  f"function exceeded its time limit of {LIMIT:g} s")
     assert time.monotonic() - began < LIMIT + 3
     _still_serving(wire, token)
-    assert _gone_within(worker, 5), "the spinning worker was killed, not left to spin on"
+    assert gone_within(worker, 5), "the spinning worker was killed, not left to spin on"
 
 
 def test_a_memory_hog_gets_a_clear_error(wire: LiveApi, token: str) -> None:
@@ -151,7 +132,7 @@ def test_workers_stop_with_the_server(server_factory: Callable[..., LiveServer])
     idle = _pid(wire, token)
     wire.close()
     live.stop()
-    assert _gone_within(idle, 5)
+    assert gone_within(idle, 5)
 
 
 def test_workers_die_with_a_killed_server(tmp_path: Path) -> None:
@@ -177,7 +158,7 @@ def test_workers_die_with_a_killed_server(tmp_path: Path) -> None:
                           cwd=Path(__file__).resolve().parents[2], timeout=60)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     first = int(json.loads(proc.stdout.splitlines()[0])["$numberInt"])
-    assert _gone_within(first, 5)
+    assert gone_within(first, 5)
 
 
 # Item 15: types round-trip exactly.
