@@ -122,6 +122,10 @@ def as_id(value: Any) -> str | None:
 
 # A JSON string, escapes included; the unrolled form keeps the match linear.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+#: How deep objects and arrays may nest in a body, a function's arguments or result, and custom
+#: user data: MongoDB's BSON limit, so what App Services took is what Latchkey takes.
+MAX_DEPTH = 100
+
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
@@ -161,5 +165,5 @@ def check_depth(value: Any, limit: int) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
-__all__ = ["ObjectId", "as_id", "check_depth", "dumps_canonical", "loads", "loads_doc",
-           "nesting_depth", "to_python", "to_relaxed"]
+__all__ = ["MAX_DEPTH", "ObjectId", "as_id", "check_depth", "dumps_canonical", "loads",
+           "loads_doc", "nesting_depth", "to_python", "to_relaxed"]

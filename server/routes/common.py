@@ -29,7 +29,7 @@ from ..services.context import Services
 MAX_APP_ID = 128
 # MongoDB's (and so App Services') limit on nesting in a BSON document; counted on the JSON
 # text, so the body object is level 1 and an EJSON wrapper such as {"$numberLong": ...} counts.
-MAX_DEPTH = 100
+MAX_DEPTH = ejson.MAX_DEPTH
 JSON_TYPE = "application/json"
 
 

@@ -31,7 +31,7 @@ from .. import ejson
 if TYPE_CHECKING:
     import asyncio
 
-MAX_DEPTH = 100
+MAX_DEPTH = ejson.MAX_DEPTH
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # Values with an exact EJSON form. ``json_util`` would also turn any iterable (a set, a range,
 # a bytearray) into an array and write integers past 64 bits as invalid ``$numberLong`` values,

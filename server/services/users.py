@@ -21,8 +21,6 @@ from ..errors import ApiError
 from ..store.base import Conflict, Identity, UserRecord
 from .context import Services
 
-CUSTOM_DATA_MAX_DEPTH = 100
-
 
 def new_id() -> str:
     """A fresh ObjectId hex string."""
@@ -137,7 +135,7 @@ async def write_custom_data(services: Services, user_id: str, doc: dict[str, Any
     # Every access token carries the document, converted recursively (and so are function
     # results): it gets the request bodies' depth limit, checked without recursion, so that no
     # later conversion depends on how much stack happens to be left.
-    ejson.check_depth(doc, CUSTOM_DATA_MAX_DEPTH)
+    ejson.check_depth(doc, ejson.MAX_DEPTH)
     collection, field = cfg
     await services.store.put_document(collection, user_id, {**doc, field: user_id})
 
