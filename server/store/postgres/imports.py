@@ -9,7 +9,7 @@ import json
 
 from ...emails import email_key
 from ..base import Conflict, UserpassAccount, UserRecord
-from .connection import Connection, Cursor
+from .connection import Connection, Cursor, _one
 from .users import _insert_identity
 
 
@@ -40,4 +40,7 @@ class Imports(Connection):
         texts += [t for i in user.identities for t in (i.provider_type, i.id, i.provider_id)]
         if any("\x00" in t for t in texts):
             raise Conflict("PostgreSQL text cannot hold NUL characters")
+        # A user already there (an import run again) costs one read, no write transaction.
+        if await self._read(_one("SELECT 1 FROM users WHERE id=%s", (user.id,))) is not None:
+            return False
         return await self._run(fn)

@@ -37,4 +37,8 @@ class Imports(Connection):
                      account.created_at, email_key(account.email)))
             return True
 
+        # A user already there (an import run again) costs one read, no write transaction.
+        if await self._read(lambda c: c.execute("SELECT 1 FROM users WHERE id=?",
+                                                (user.id,)).fetchone()) is not None:
+            return False
         return await self._run(fn)
