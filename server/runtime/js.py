@@ -137,7 +137,9 @@ class JsFunctions:
         if outcome[0] is True:
             return ejson.loads(outcome[1])
         message, name = str(outcome[1]), str(outcome[2])
-        if name == "InternalError" and "out of memory" in message:
+        if (name == "InternalError" and "out of memory" in message) or (
+                message == "null" and self._heap_full()):
+            # QuickJS throws null when it has no memory left even for an error object.
             raise MemoryError(message)
         raise _error(message, name)
 
@@ -151,6 +153,11 @@ class JsFunctions:
                 context.ask("log", name, str(text))
             except Exception:  # noqa: BLE001,S110 (a log line is not worth failing the call)
                 pass
+
+    def _heap_full(self) -> bool:
+        stats = self._ctx.memory() if self._ctx is not None else {}
+        limit = stats.get("malloc_limit", 0)
+        return bool(limit) and 0 < limit < (1 << 62) and stats.get("malloc_size", 0) > limit * 0.8
 
     def _settle(self, ctx: Any, call_id: int) -> list[Any]:
         outcome_of = ctx.get("__outcome")
