@@ -30,6 +30,10 @@ from .custom_token_settings import custom_token_settings as custom_token_setting
 from .data_dir import ensure_data_dir as ensure_data_dir  # Re-exported: callers import it here.
 from .data_dir import load_or_create_secret as load_or_create_secret  # Re-exported.
 from .export import is_export, read_export
+from .js_settings import JsFunctionSettings as JsFunctionSettings  # Re-exported.
+from .js_settings import environment as _environment
+from .js_settings import js_functions as _js_functions
+from .js_settings import values as _values
 from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +145,11 @@ class Settings:
     function_workers: int = 4
     function_memory_bytes: int = 512 << 20
     function_result_bytes: int = 1 << 20
+    #: App Services style: ``context.environment.tag``, ``context.values`` and the JavaScript
+    #: functions by name (``server.js_settings``).
+    environment: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    js_functions: dict[str, JsFunctionSettings] = field(default_factory=dict)
 
     def provider_enabled(self, provider_type: str) -> bool:
         """Whether a provider is configured and enabled."""
@@ -279,6 +288,9 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         function_workers=int(raw.get("function_workers", 4)),
         function_memory_bytes=int(raw.get("function_memory_limit_mib", 512)) << 20,
         function_result_bytes=int(raw.get("function_result_limit_kib", 1024)) << 10,
+        environment=_environment(raw),
+        values=_values(raw),
+        js_functions=_js_functions(raw, path.parent),
     )
 
 

@@ -23,12 +23,12 @@ import os
 import pickle
 import resource
 import signal
-from pathlib import Path
 from typing import Any
 
 from .. import ejson
 from . import frames
-from .python import PythonFunctions, ResultError, encode_result, size_text
+from .engines import Engines
+from .python import ResultError, encode_result, size_text
 
 NICENESS = 10
 _PR_SET_PDEATHSIG = 1
@@ -106,7 +106,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)  # The parent died before the line above took effect.
 
 
-def _call(engine: PythonFunctions, pipe: _Pipe, message: tuple[Any, ...],
+def _call(engine: Engines, pipe: _Pipe, message: tuple[Any, ...],
           memory: int, limit: int) -> list[Any]:
     _, name, public, args, app_id, user = message
     fn = engine.lookup(name, public=public)
@@ -127,7 +127,7 @@ def _call(engine: PythonFunctions, pipe: _Pipe, message: tuple[Any, ...],
     return ["done", False, ["memory", f"function exceeded its memory limit of {size_text(memory)}"]]
 
 
-def main(inbox: int, outbox: int, module: str, memory: int, limit: int, *,
+def main(inbox: int, outbox: int, module: str, memory: int, limit: int, app: str = "", *,
          parent: int) -> None:
     """Run the worker (in a fresh fork of the fork server) until the server closes the pipe."""
     _die_with_parent(parent)
@@ -137,7 +137,7 @@ def main(inbox: int, outbox: int, module: str, memory: int, limit: int, *,
     if memory:
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     try:
-        engine = PythonFunctions(Path(module))
+        engine = Engines(module, app, memory)
     except BaseException as exc:  # noqa: BLE001 (reported to the server, which says why)
         pipe.send(["ready", f"{type(exc).__name__}: {exc}"])
         return
