@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 def _migration_commands(sub: Any) -> None:
     convert = sub.add_parser("convert-config", help="print an App Services export as TOML")
     convert.add_argument("export_dir", type=Path)
+    convert.add_argument("--environment", default=argparse.SUPPRESS,
+                         help="the environment whose values the export's expansions use")
     users = sub.add_parser("import-users", help="import users listed by the App Services "
                                                 "Admin API (JSON array or one per line)")
     users.add_argument("file", type=Path)

@@ -191,4 +191,6 @@ def _function(function: Function, base: Path, gaps: list[str]) -> dict[str, Any]
         gaps.append(f"function {function.name!r}: its can_evaluate rule is not evaluated, so "
                     "clients cannot call it (other functions and logins still can)")
     source = Path(os.path.relpath(function.source, base))
+    if source.parts and source.parts[0] == "..":  # Far from base: the absolute path is clearer.
+        source = function.source.resolve()
     return {"source": source.as_posix(), "private": private}
