@@ -174,3 +174,16 @@ def test_an_unknown_provider_type_is_summarised_not_served(tmp_path: Path) -> No
     export = read_export(tmp_path / "app")
     assert "oauth2-microsoft" not in export.raw["providers"]
     assert any("'oauth2-microsoft'" in gap and "no such provider" in gap for gap in export.gaps)
+
+
+def test_expansions_keep_types_and_fill_in_the_tag(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "realm_config.json": {"app_id": "x-abcde", "environment": "qa"},
+        "environments/qa.json": {"values": {"limit": 5, "host": "qa.example.com"}},
+        "values/limit.json": {"name": "limit", "value": "%(%%environment.values.limit)"},
+        "values/url.json": {"name": "url",
+                            "value": "https://%(%%environment.values.host)/api"},
+        "values/tag.json": {"name": "tag", "value": "%(%%environment.tag)"},
+    })
+    assert read_export(tmp_path).raw["values"] == {"limit": 5, "tag": "qa",
+                                                   "url": "https://qa.example.com/api"}

@@ -133,3 +133,11 @@ def test_convert_config_refuses_what_is_not_an_export(tmp_path: Path) -> None:
     status, text, err = _convert(str(tmp_path))
     assert status == 2 and text == ""
     assert "is not an App Services export" in err
+
+
+def test_mail_may_name_its_smtp_password_as_a_secret(tmp_path: Path) -> None:
+    source = SecretSource(tmp_path, {"LATCHKEY_SECRET_smtpPassword": "smtp-pass"})
+    raw = {"mail": {"smtp_host": "mail.example.com",
+                    "secret_config": {"smtp_password": "smtpPassword"}}}
+    assert resolve_secrets(raw, source)["mail"] == {"smtp_host": "mail.example.com",
+                                                    "smtp_password": "smtp-pass"}
