@@ -13,7 +13,9 @@ import pytest
 
 from server.config_check import ConfigError
 from server.export import describe, read_export
+from tests.conftest import TEST_STORE
 
+pytestmark = pytest.mark.skipif(TEST_STORE != "sqlite", reason="store-independent")
 EXPORT = Path(__file__).resolve().parent.parent / "fixtures" / "appservices_export"
 
 

@@ -17,7 +17,9 @@ import serve
 from server.app_secrets import SecretSource, resolve_secrets
 from server.config_check import ConfigError
 from server.settings import Settings
+from tests.conftest import TEST_STORE
 
+pytestmark = pytest.mark.skipif(TEST_STORE != "sqlite", reason="store-independent")
 EXPORT = Path(__file__).resolve().parent.parent / "fixtures" / "appservices_export"
 VALUES = {"jwtSigningKey": "k" * 40, "googleClientSecret": "g-secret-value",
           "stripeApiKey": "sk_live_value"}
