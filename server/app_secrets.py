@@ -104,6 +104,8 @@ def _fill(table: dict[str, Any], where: str, source: SecretSource,
     if not isinstance(refs, dict):
         raise ConfigError(f"{where} secret_config must be a table of setting = secret name.")
     filled = {k: v for k, v in table.items() if k != "secret_config"}
+    if table.get("enabled") is False:
+        return filled  # A disabled provider's secrets are not needed to run the app.
     for key, names in refs.items():
         many = isinstance(names, list)
         wanted = names if many else [names]

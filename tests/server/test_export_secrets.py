@@ -143,3 +143,10 @@ def test_mail_may_name_its_smtp_password_as_a_secret(tmp_path: Path) -> None:
                     "secret_config": {"smtp_password": "smtpPassword"}}}
     assert resolve_secrets(raw, source)["mail"] == {"smtp_host": "mail.example.com",
                                                     "smtp_password": "smtp-pass"}
+
+
+def test_a_disabled_provider_needs_no_secret(tmp_path: Path) -> None:
+    raw = {"providers": {"oauth2-google": {"enabled": False, "client_id": "x",
+                                           "secret_config": {"client_secret": "gone"}}}}
+    assert resolve_secrets(raw, SecretSource(tmp_path, {})) == {
+        "providers": {"oauth2-google": {"enabled": False, "client_id": "x"}}}
