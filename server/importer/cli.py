@@ -50,6 +50,10 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Users: {report.imported} imported, {report.present} already there, "
                   f"{len(report.problems)} skipped.")
             problems = report.problems
+            if report.api_key_users:
+                print(f"{report.api_key_users} user(s) logged in with API keys, which App "
+                      "Services never exports: they need new keys (users create their own; "
+                      "serve.py server-keys makes server keys).")
             if args.send_reset:
                 problems += await _resets(services, report.emails, args.reset_rate)
         for line in problems:

@@ -56,6 +56,8 @@ class Report:
     present: int = 0
     problems: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
+    #: Users with an API key identity: the keys themselves never leave App Services.
+    api_key_users: int = 0
 
 
 def imported_password_hash() -> str:
@@ -152,6 +154,8 @@ async def import_users(services: Services, text: str) -> Report:
                                    f"{user.id} belongs to another user already")
             continue
         report.emails.extend(a.email for a in accounts)
+        if any(i.provider_type == routes.API_KEY for i in user.identities):
+            report.api_key_users += 1
         if added:
             report.imported += 1
         else:

@@ -141,6 +141,8 @@ def test_an_imported_email_user_sets_a_password_then_is_the_same_user(
 def test_send_reset_mails_each_user_without_a_password_paced(tmp_path: Path) -> None:
     users_file = tmp_path / "users.json"
     users = [admin_api_user(n) for n in (0, 1, 4, 8)]  # Three email/password users.
+    users[1]["identities"].append({"id": "64c000000000000000000001", "provider_type": "api-key",
+                                   "provider_id": "p"})
     users_file.write_text(json.dumps(users))
     data_dir = tmp_path / "data"
     started = time.monotonic()
@@ -148,6 +150,7 @@ def test_send_reset_mails_each_user_without_a_password_paced(tmp_path: Path) -> 
                   "--reset-rate", "20")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Users: 4 imported" in done.stdout
+    assert "1 user(s) logged in with API keys, which App Services never exports" in done.stdout
     outbox = [json.loads(line) for line in (data_dir / "outbox.jsonl").read_text().splitlines()]
     assert sorted(m["to"] for m in outbox) == ["user0@example.com", "user4@example.com",
                                                 "user8@example.com"]
