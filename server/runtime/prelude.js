@@ -457,9 +457,22 @@
     return deserialize(JSON.parse(host("execute", JSON.stringify([name, ejsonArgs(args)]))), "args");
   }
 
-  function makeContext(app, user, request) {
+  // What every call's context shares; only the user and the request change per call.
+  function shared(app) {
+    let values;
+    return {
+      values: { get(name) { values = values || deserialize(app.values, "args"); return values[name]; } },
+      environment: Object.freeze({ tag: app.environment, values: {} }),
+      functions: Object.freeze({ execute }),
+      services: services(app),
+      http: { get() { throw stand("context.http"); } },
+    };
+  }
+  const SYSTEM = { id: "", type: "system", data: {}, identities: [], custom_data: {} };
+  function makeUser(user) {
+    if (!user) return SYSTEM;
     let custom;
-    const u = user ? {
+    return {
       id: user.id, type: user.type, data: deserialize(user.data, "args"),
       identities: deserialize(user.identities, "args"),
       get custom_data() {
@@ -470,16 +483,12 @@
         }
         return custom;
       },
-    } : { id: "", type: "system", data: {}, identities: [], custom_data: {} };
-    return Object.freeze({
-      user: u,
-      values: { get(name) { return deserialize(app.values, "args")[name]; } },
-      environment: { tag: app.environment, values: {} },
-      functions: { execute },
-      services: services(app),
-      request: request || undefined,
-      http: { get() { throw stand("context.http"); } },
-    });
+    };
+  }
+  function makeContext(common, user, request) {
+    return { user: makeUser(user), values: common.values, environment: common.environment,
+      functions: common.functions, services: common.services, http: common.http,
+      request: request || undefined };
   }
 
   function errorText(e) {
@@ -495,6 +504,7 @@
   const outcomes = new Map();
   let calls = 0;
   const app = JSON.parse(host("app", ""));
+  const common = shared(app);
   function finish(id, ok, value) {
     if (ok) {
       try { outcomes.set(id, [true, JSON.stringify(serialize(value, { relaxed: false }))]); } catch (e) { outcomes.set(id, [false, ...errorText(e)]); }
@@ -507,7 +517,7 @@
     try {
       if (!nested) {
         outcomes.clear(); logText = "";
-        g.context = makeContext(app, JSON.parse(userText), JSON.parse(requestText));
+        g.context = makeContext(common, JSON.parse(userText), JSON.parse(requestText));
       }
       const fn = lookup(name);
       const result = fn.apply(undefined, deserialize(JSON.parse(argsText), "args"));
