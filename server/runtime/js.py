@@ -115,8 +115,7 @@ class JsFunctions:
             return None
         return JsFunction(name)
 
-    def run(self, fn: JsFunction, context: Any, args: list[Any], *,
-            request: dict[str, Any] | None = None) -> Any:
+    def run(self, fn: JsFunction, context: Any, args: list[Any]) -> Any:
         """Call ``fn`` with the worker's ``context``; its result as Python and BSON values."""
         ctx = self._engine()
         nested = bool(self._stack)
@@ -128,7 +127,7 @@ class JsFunctions:
         try:
             call_id = self._guard(lambda: ctx.get("__call")(
                 fn.name, ejson.dumps_canonical(args), json.dumps(fields),
-                json.dumps(request), nested))
+                json.dumps(getattr(context, "request", None)), nested))
             outcome = self._guard(lambda: self._settle(ctx, call_id))
         finally:
             self._stack.pop()

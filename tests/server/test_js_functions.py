@@ -113,6 +113,14 @@ def test_javascript_and_python_call_each_other(wire: LiveApi, token: str) -> Non
     assert wire.call(token, "py_double", 4) == _int(8)  # Python -> JS from a client call.
 
 
+def test_request_context_of_client_calls(wire: LiveApi, token: str) -> None:
+    resp = wire.http.post(f"{wire.app}/functions/call", json={"name": "request", "arguments": []},
+                          headers={"Authorization": f"Bearer {token}", "User-Agent": "probe/1"})
+    seen = resp.json()
+    assert seen["ip"] == "127.0.0.1" and seen["method"] == "POST" and seen["agent"] == "probe/1"
+    assert "User-Agent" in seen["headers"] and "Authorization" not in seen["headers"]
+
+
 def test_private_functions_answer_like_unknown_ones(wire: LiveApi, token: str) -> None:
     for name in ("hidden", "login", "nope"):
         assert_error(wire.call_raw(token, name, 1), 404, "FunctionNotFound",
