@@ -67,6 +67,7 @@ def test_sync_async_and_arrow_functions(wire: LiveApi, token: str,
     assert "function add: adding 2 and 3" in caplog.text  # console.log, one line per call.
     assert wire.call(token, "asyncArrow", "Ada") == {"message": "Bonjour, Ada", "tag": "staging"}
     assert wire.call(token, "add", "a", "b") == "ab"
+    assert wire.call(token, "later", 50) == {"value": "done", "waited": True}
 
 
 BSON_ARGS = [
