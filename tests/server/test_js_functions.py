@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,7 @@ def test_javascript_and_python_call_each_other(wire: LiveApi, token: str) -> Non
     # JS -> Python (py_double) -> JS (add); and JS -> a private JS function.
     assert wire.call(token, "callPython", 21) == {"doubled": _int(42), "secret": "hidden 21"}
     assert wire.call(token, "py_double", 4) == _int(8)  # Python -> JS from a client call.
+    assert wire.call(token, "py_chain", 5) == {"doubled": _int(10), "secret": "hidden 5"}
 
 
 def test_request_context_of_client_calls(wire: LiveApi, token: str) -> None:
@@ -216,6 +217,20 @@ def test_memory_hog_is_capped(wire: LiveApi, token: str) -> None:
     assert_error(resp, 400, "FunctionExecutionError")
     assert "memory" in resp.json()["error"]
     assert wire.call(token, "add", 3, 3) == _int(6)
+
+
+def test_an_app_with_javascript_functions_only(
+        server_factory: Callable[..., LiveServer], tmp_path: Path) -> None:
+    config = tmp_path / "app.toml"
+    config.write_text(f'app_id = "js-only"\n[providers.anon-user]\nenabled = true\n'
+                      f'[js_functions.add]\nsource = "{JS / "add.js"}"\n')
+    client = LiveApi(server_factory(config=config))
+    try:
+        token = client.anonymous()["access_token"]
+        assert client.call(token, "add", 20, 22) == _int(42)
+        assert_error(client.call_raw(token, "translate"), 404, "FunctionNotFound")
+    finally:
+        client.close()
 
 
 def test_a_bad_source_stops_the_server_at_start(tmp_path: Path) -> None:
