@@ -98,7 +98,10 @@ class FunctionRuntime:
         user = context.user
         fields = None if user is None else {
             "id": user.id, "type": user.type, "identities": user.identities, "data": user.data}
-        message = ("call", name, public, args, context.app_id, fields)
+        message: tuple[Any, ...] = ("call", name, public, args, context.app_id, fields)
+        request = getattr(context, "request", None)
+        if request is not None:
+            message += (request,)  # ``context.request`` (client calls only).
 
         async def relay(method: str, params: list[Any]) -> tuple[bool, str]:
             return await _relay(context, method, params)

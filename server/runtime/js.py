@@ -5,7 +5,8 @@ A function's source is what App Services keeps in ``functions/<name>.js``: it se
 on the function's first call there. Each call sets the global ``context`` (user, values,
 environment, functions, services, request) and runs the function; a returned promise is driven
 to its end by running the engine's pending jobs. Arguments and results cross as canonical EJSON
-(``prelude.js`` has the ``BSON``, ``EJSON``, ``utils.crypto`` and ``console`` globals).
+(``bson.js`` has the ``BSON`` and ``EJSON`` globals, ``prelude.js`` ``utils.crypto``, ``console``
+and ``context``).
 
 Isolation is the worker's (``server.runtime.worker``): its time limit, its memory cap and its
 process. The engine adds a heap limit inside that cap, so that a function that hoards memory gets
@@ -23,6 +24,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,9 @@ import quickjs  # type: ignore[import-untyped, unused-ignore]
 from .. import ejson
 from .python import encode_result
 
-PRELUDE = (Path(__file__).with_name("prelude.js")).read_text(encoding="utf-8")
+#: The globals, in load order: BSON and EJSON, then utils, console, context and the call.
+PRELUDE = [Path(__file__).with_name(name).read_text(encoding="utf-8")
+           for name in ("bson.js", "prelude.js")]
 #: Lines the factory puts before a function's source (``lookup`` in prelude.js).
 _WRAP_HEAD = "var module = { exports: undefined }; var exports;\n"
 _WRAP_TAIL = "\n;return exports !== undefined ? exports : module.exports;"
@@ -115,8 +119,7 @@ class JsFunctions:
             return None
         return JsFunction(name)
 
-    def run(self, fn: JsFunction, context: Any, args: list[Any], *,
-            request: dict[str, Any] | None = None) -> Any:
+    def run(self, fn: JsFunction, context: Any, args: list[Any]) -> Any:
         """Call ``fn`` with the worker's ``context``; its result as Python and BSON values."""
         ctx = self._engine()
         nested = bool(self._stack)
@@ -128,7 +131,7 @@ class JsFunctions:
         try:
             call_id = self._guard(lambda: ctx.get("__call")(
                 fn.name, ejson.dumps_canonical(args), json.dumps(fields),
-                json.dumps(request), nested))
+                json.dumps(getattr(context, "request", None)), nested))
             outcome = self._guard(lambda: self._settle(ctx, call_id))
         finally:
             self._stack.pop()
@@ -165,9 +168,13 @@ class JsFunctions:
             text = outcome_of(call_id)
             if text is not None:
                 return list(json.loads(text))
-            if not ctx.execute_pending_job():
-                return [False, "the function returned a promise that never settled "
-                        "(Latchkey functions have no timers or network)", "Error"]
+            if ctx.execute_pending_job():
+                continue
+            delay = ctx.get("__nextTimer")()
+            if delay < 0:
+                return [False, "the function returned a promise that never settled", "Error"]
+            time.sleep(delay / 1000)  # The pool's time limit still counts.
+            ctx.get("__fireTimer")()
 
     def _guard(self, step: Any) -> Any:
         try:
@@ -187,7 +194,8 @@ class JsFunctions:
                 ctx.set_memory_limit(max(self.memory - PYTHON_HEADROOM, self.memory // 2))
             ctx.set_max_stack_size(1 << 20)
             ctx.add_callable("__host", _Host(self).answer)
-            ctx.eval(PRELUDE)
+            for script in PRELUDE:
+                ctx.eval(script)
             self._ctx = ctx
         return self._ctx
 

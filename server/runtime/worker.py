@@ -108,12 +108,14 @@ def _die_with_parent(parent: int) -> None:
 
 def _call(engine: Engines, pipe: _Pipe, message: tuple[Any, ...],
           memory: int, limit: int) -> list[Any]:
-    _, name, public, args, app_id, user = message
+    _, name, public, args, app_id, user = message[:6]
     fn = engine.lookup(name, public=public)
     if fn is None:
         return ["done", False, ["not_found", f"function not found: '{name[:128]}'"]]
     try:
-        result = engine.run(fn, WorkerContext(pipe, app_id, user), args)
+        context = WorkerContext(pipe, app_id, user)
+        context.request = message[6] if len(message) > 6 else None  # type: ignore[attr-defined]
+        result = engine.run(fn, context, args)
         return ["done", True, encode_result(result, limit)]
     except MemoryError:
         pass  # Answered below, once the function's frames (and their memory) are gone.

@@ -11,3 +11,8 @@ async def py_double(context: Any, x: int) -> int:
 
 def py_values(context: Any) -> dict[str, Any]:
     return {"greeting": context.values.get("greeting"), "tag": context.environment.tag}
+
+
+async def py_chain(context: Any, x: int) -> Any:
+    # Python (async) -> JavaScript -> Python (async, run by hand inside this loop) -> JavaScript.
+    return await context.functions.execute("callPython", x)

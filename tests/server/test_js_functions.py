@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,7 @@ def test_sync_async_and_arrow_functions(wire: LiveApi, token: str,
     assert "function add: adding 2 and 3" in caplog.text  # console.log, one line per call.
     assert wire.call(token, "asyncArrow", "Ada") == {"message": "Bonjour, Ada", "tag": "staging"}
     assert wire.call(token, "add", "a", "b") == "ab"
+    assert wire.call(token, "later", 50) == {"value": "done", "waited": True}
 
 
 BSON_ARGS = [
@@ -111,6 +112,15 @@ def test_javascript_and_python_call_each_other(wire: LiveApi, token: str) -> Non
     # JS -> Python (py_double) -> JS (add); and JS -> a private JS function.
     assert wire.call(token, "callPython", 21) == {"doubled": _int(42), "secret": "hidden 21"}
     assert wire.call(token, "py_double", 4) == _int(8)  # Python -> JS from a client call.
+    assert wire.call(token, "py_chain", 5) == {"doubled": _int(10), "secret": "hidden 5"}
+
+
+def test_request_context_of_client_calls(wire: LiveApi, token: str) -> None:
+    resp = wire.http.post(f"{wire.app}/functions/call", json={"name": "request", "arguments": []},
+                          headers={"Authorization": f"Bearer {token}", "User-Agent": "probe/1"})
+    seen = resp.json()
+    assert seen["ip"] == "127.0.0.1" and seen["method"] == "POST" and seen["agent"] == "probe/1"
+    assert "User-Agent" in seen["headers"] and "Authorization" not in seen["headers"]
 
 
 def test_private_functions_answer_like_unknown_ones(wire: LiveApi, token: str) -> None:
@@ -207,6 +217,20 @@ def test_memory_hog_is_capped(wire: LiveApi, token: str) -> None:
     assert_error(resp, 400, "FunctionExecutionError")
     assert "memory" in resp.json()["error"]
     assert wire.call(token, "add", 3, 3) == _int(6)
+
+
+def test_an_app_with_javascript_functions_only(
+        server_factory: Callable[..., LiveServer], tmp_path: Path) -> None:
+    config = tmp_path / "app.toml"
+    config.write_text(f'app_id = "js-only"\n[providers.anon-user]\nenabled = true\n'
+                      f'[js_functions.add]\nsource = "{JS / "add.js"}"\n')
+    client = LiveApi(server_factory(config=config))
+    try:
+        token = client.anonymous()["access_token"]
+        assert client.call(token, "add", 20, 22) == _int(42)
+        assert_error(client.call_raw(token, "translate"), 404, "FunctionNotFound")
+    finally:
+        client.close()
 
 
 def test_a_bad_source_stops_the_server_at_start(tmp_path: Path) -> None:
