@@ -7,6 +7,13 @@
     python serve.py custom-data get ID | set ID '{"plan": "pro"}' | delete ID
     python serve.py server-keys create NAME | list | delete ID
     python serve.py migrate-store --from sqlite:PATH --to postgresql://USER@HOST/DB [--force]
+    python serve.py convert-config EXPORT_DIR [--environment NAME] > app.toml
+    python serve.py import-users USERS.json [--send-reset [--reset-rate N]]
+    python serve.py import-custom-data MONGOEXPORT.json
+
+--config may name an App Services export directory (realm_config.json, root_config.json or
+config.json in it); --environment picks its environments/<name>.json. Secrets the app names come
+from LATCHKEY_SECRET_<name> variables or <data dir>/secrets.json (mode 0600).
 
 --workers N runs N server processes on the one address (uvicorn's workers). They share the
 store: PostgreSQL, or the SQLite file (WAL mode is safe for processes on one machine; writes
@@ -45,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
                         help="comma-separated proxy addresses (or networks, or *) whose "
                              "X-Forwarded-For/-Proto headers are trusted; off by default")
+    parser.add_argument("--environment", default=None,
+                        help="an App Services export's environment (default: the one it names)")
     sub = parser.add_subparsers(dest="command")
     users = sub.add_parser("users", help="list, show, disable, enable or delete users")
     users.add_argument("action", choices=["list", "show", "disable", "enable", "delete"])
@@ -64,7 +73,25 @@ def _parser() -> argparse.ArgumentParser:
     move.add_argument("--signing-key", type=Path, default=None, metavar="FILE",
                       help="the SQLite store's signing key (default: signing-key in "
                            "--data-dir, or beside the SQLite file)")
+    _migration_commands(sub)
     return parser
+
+
+def _migration_commands(sub: Any) -> None:
+    convert = sub.add_parser("convert-config", help="print an App Services export as TOML")
+    convert.add_argument("export_dir", type=Path)
+    convert.add_argument("--environment", default=argparse.SUPPRESS,
+                         help="the environment whose values the export's expansions use")
+    users = sub.add_parser("import-users", help="import users listed by the App Services "
+                                                "Admin API (JSON array or one per line)")
+    users.add_argument("file", type=Path)
+    users.add_argument("--send-reset", action="store_true",
+                       help="mail each email/password user without a password a reset link")
+    users.add_argument("--reset-rate", type=float, default=2.0, metavar="N",
+                       help="reset mails per second (default 2)")
+    data = sub.add_parser("import-custom-data",
+                          help="import custom user data from mongoexport JSON (one per line)")
+    data.add_argument("file", type=Path)
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -93,12 +120,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "migrate-store":
         return _migrate_store(args)
+    if args.command == "convert-config":
+        from server.export.cli import convert_config
+
+        return convert_config(args.export_dir, args.environment or "")
     try:
         settings = Settings.load(args.config, args.data_dir, database_url=args.database,
-                                 public_url=args.public_url)
+                                 public_url=args.public_url, environment=args.environment or "")
     except ConfigError as exc:
         print(f"serve.py: {exc}", file=sys.stderr)
         return 2
+    if args.command in ("import-users", "import-custom-data"):
+        from server.importer.cli import import_command
+
+        return asyncio.run(import_command(settings, args))
     if args.command:
         return asyncio.run(_admin(settings, args))
     if args.workers < 1:
@@ -124,6 +159,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
               f"{problem}", file=sys.stderr)
         return 2
     keep_query_strings_out_of_logs()
+    from server.export.cli import startup_summary
+
+    summary = startup_summary(settings.config_path, args.environment or "")
+    if summary:
+        print(summary, flush=True)
     workers = f" in {args.workers} processes" if args.workers > 1 else ""
     print(f"Latchkey is serving app '{settings.app_id}' at {url}/{workers} "
           f"(data in {settings.data_dir}, store {_store_kind(settings)})", flush=True)
@@ -142,6 +182,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "DATABASE_URL": settings.database_url,
         "LATCHKEY_PUBLIC_URL": settings.public_url,
         "LATCHKEY_LINK_BASE_URL": url,
+        "LATCHKEY_ENVIRONMENT": args.environment or "",
     })
     uvicorn.run("server.asgi:from_environment", factory=True, workers=args.workers,
                 host=args.host, port=args.port, log_level="info", **proxy)

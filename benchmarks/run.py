@@ -9,7 +9,8 @@ PostgreSQL beside one on SQLite; about 1 minute more) is optional: ``--scale`` a
 the run, ``--only scale`` runs it alone. The abuse figures (what the login limits let an
 attacker do, and what refusing costs; about 30 s) are optional too: ``--only abuse``. So is the
 soak (``--only soak``: mixed traffic at 64 connections for ``--soak-seconds``, 10 minutes by
-default; memory and p99 per minute).
+default; memory and p99 per minute), and JavaScript functions beside Python ones
+(``--only jsfunctions``: about 40 s).
 Results go to ``benchmarks/results/`` (git-ignored):
 ``<name>-<time>.json`` and ``<name>-latest.json`` per benchmark, ``run-latest.json`` for all.
 These are measurements, not tests: nothing here passes or fails, and CI does not run it.
@@ -28,11 +29,19 @@ if __package__ in (None, ""):  # Run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "benchmarks"
 
-from benchmarks import abuse, roundtrips, scale, soak, startup, throughput  # noqa: E402
+from benchmarks import (  # noqa: E402
+    abuse,
+    jsfunctions,
+    roundtrips,
+    scale,
+    soak,
+    startup,
+    throughput,
+)
 from benchmarks.common import machine, write_json  # noqa: E402
 
 BENCHMARKS = ("startup", "roundtrips", "throughput")
-OPTIONAL = ("scale", "abuse", "soak")
+OPTIONAL = ("scale", "abuse", "soak", "jsfunctions")
 
 
 def _load_warning() -> str | None:
@@ -90,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "scale":
             data = scale.run(seconds=seconds)
             lines = scale.report(data)
+        elif name == "jsfunctions":
+            data = jsfunctions.run(seconds=seconds)
+            lines = jsfunctions.report(data)
         elif name == "abuse":
             data = abuse.run(seconds=seconds)
             lines = abuse.report(data)

@@ -101,14 +101,15 @@ def bench_routes() -> list[BaseRoute]:
     ]
 
 
-def latchkey_app(data_dir: Path, port: int) -> Starlette:
-    """Latchkey's app for the demo config on ``data_dir``, with the benchmark routes first."""
+def latchkey_app(data_dir: Path, port: int, extra: dict[str, Any] | None = None) -> Starlette:
+    """Latchkey's app for the demo config on ``data_dir``, with the benchmark routes first;
+    ``extra`` adds config (``--overrides FILE``, JSON)."""
     from server import create_app
     from server.settings import DEFAULT_CONFIG, Settings
 
     settings = Settings.load(DEFAULT_CONFIG, data_dir,
                              database_url=f"sqlite:{data_dir / 'latchkey.sqlite3'}",
-                             overrides=OVERRIDES)
+                             overrides={**OVERRIDES, **(extra or {})})
     settings = dataclasses.replace(settings, link_base_url=f"http://127.0.0.1:{port}")
     app = create_app(settings)
     app.router.routes[:0] = bench_routes()
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     # uvloop and httptools when they are installed, as serve.py does).
     parser.add_argument("--loop", default="auto")
     parser.add_argument("--http", default="auto")
+    parser.add_argument("--overrides", type=Path, help="JSON config added to the demo config's")
     args = parser.parse_args(argv)
     import uvicorn
 
@@ -152,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.data_dir is None:
             parser.error("--data-dir is required unless --floor")
-        app = latchkey_app(args.data_dir, args.port)
+        extra = json.loads(args.overrides.read_text()) if args.overrides else None
+        app = latchkey_app(args.data_dir, args.port, extra)
     from server.asgi import keep_query_strings_out_of_logs
 
     keep_query_strings_out_of_logs()  # As serve.py does.

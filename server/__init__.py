@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from .cors import CORSMiddleware
 from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
+from .js_settings import runtime_app
 from .routes import ROUTES
 from .runtime import FunctionRuntime
 from .services.context import Services
@@ -45,7 +46,8 @@ async def build_services(settings: Settings, store: Store | None = None) -> Serv
                                   time_limit=settings.function_time_limit,
                                   workers=settings.function_workers,
                                   memory_bytes=settings.function_memory_bytes,
-                                  result_bytes=settings.function_result_bytes),
+                                  result_bytes=settings.function_result_bytes,
+                                  app=runtime_app(settings)),
     )
 
 

@@ -114,6 +114,7 @@ _TOP: Schema = {
     "function_result_limit_kib": WHOLE,
     "public_url": TEXT, "tokens": (dict,), "cors": (dict,), "providers": (dict,),
     "custom_user_data": (dict,), "mail": (dict,), "security": (dict,), "oauth": (dict,),
+    "environment": TEXT, "values": (dict,), "js_functions": (dict,),
 }
 _TABLES: dict[str, Schema] = {
     "tokens": {"access_token_minutes": NUMBER, "refresh_token_days": NUMBER},
@@ -133,6 +134,8 @@ _SOURCES: dict[str, Schema] = {
                  "private_key_env": TEXT, "private_key_file": TEXT},
 }
 _NOT_IN_FILE = ("name", "kind")
+# One ``[js_functions.NAME]`` table (``server.js_settings``); ``[values]`` holds any values.
+_JS_FUNCTION: Schema = {"source": TEXT, "private": FLAG}
 
 
 def schema_of(cls: type) -> Schema:
@@ -154,6 +157,9 @@ def check(raw: Mapping[str, Any], tables: Mapping[str, type], *, ranges: bool = 
             _table(name, raw[name], schema, ranges)
     for provider, table in (raw.get("providers") or {}).items():
         _provider(str(provider), table, schemas, ranges)
+    for name, table in (raw.get("js_functions") or {}).items():
+        if isinstance(table, dict):
+            _table(f"js_functions.{name}", table, _JS_FUNCTION, ranges)
 
 
 def _provider(name: str, table: Any, schemas: Mapping[str, Schema], ranges: bool) -> None:

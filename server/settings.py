@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from starlette.config import Config
 
+from .app_secrets import SecretSource, resolve_secrets
 from .config_check import ConfigError as ConfigError  # Re-exported: callers import it here.
 from .config_check import check
 from .custom_token_settings import CustomTokenSettings as CustomTokenSettings  # Re-exported.
@@ -28,6 +29,11 @@ from .custom_token_settings import MetadataField as MetadataField  # Re-exported
 from .custom_token_settings import custom_token_settings as custom_token_settings
 from .data_dir import ensure_data_dir as ensure_data_dir  # Re-exported: callers import it here.
 from .data_dir import load_or_create_secret as load_or_create_secret  # Re-exported.
+from .export import is_export, read_export
+from .js_settings import JsFunctionSettings as JsFunctionSettings  # Re-exported.
+from .js_settings import environment as _environment
+from .js_settings import js_functions as _js_functions
+from .js_settings import values as _values
 from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +145,11 @@ class Settings:
     function_workers: int = 4
     function_memory_bytes: int = 512 << 20
     function_result_bytes: int = 1 << 20
+    #: App Services style: ``context.environment.tag``, ``context.values`` and the JavaScript
+    #: functions by name (``server.js_settings``).
+    environment: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    js_functions: dict[str, JsFunctionSettings] = field(default_factory=dict)
 
     def provider_enabled(self, provider_type: str) -> bool:
         """Whether a provider is configured and enabled."""
@@ -154,18 +165,22 @@ class Settings:
         public_url: str = "",
         overrides: dict[str, Any] | None = None,
         check_ranges: bool = True,
+        environment: str = "",
     ) -> Settings:
         """Read the config file and the environment into settings.
 
         Every key, type and number of the config is checked first (``server.config_check``);
         ``check_ranges=False`` skips only the number ranges, for tests that shorten lifetimes.
+        ``config_path`` may name an App Services export directory (``server.export``), read in
+        its ``environment``; secrets the config names are filled in (``server.app_secrets``).
         """
         env = Config(environ=os.environ)
         path = Path(config_path or env("LATCHKEY_CONFIG", default=str(DEFAULT_CONFIG)))
-        raw = _read_toml(path)
+        raw, path = _read_config(path, environment or env("LATCHKEY_ENVIRONMENT", default=""))
         if overrides:
             raw = _merge(raw, overrides)
         ddir = Path(data_dir or env("LATCHKEY_DATA_DIR", default=str(DEFAULT_DATA_DIR)))
+        raw = resolve_secrets(raw, SecretSource(ddir))
         db = (database_url or env("DATABASE_URL", default="")
               or f"sqlite:{ddir / 'latchkey.sqlite3'}")
         check(raw, CHECKED_TABLES, ranges=check_ranges)
@@ -180,6 +195,15 @@ CHECKED_TABLES: dict[str, type] = {
     "providers.custom-token": CustomTokenSettings,
     "providers.<social>": OAuthProviderSettings,
 }
+
+
+def _read_config(path: Path, environment: str) -> tuple[dict[str, Any], Path]:
+    """The raw config and the file it came from: a TOML file, or an export's root JSON file
+    (whose directory is then where relative paths start)."""
+    if is_export(path):
+        export = read_export(path, environment)
+        return export.raw, export.root_file
+    return _read_toml(path), path
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -264,6 +288,9 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         function_workers=int(raw.get("function_workers", 4)),
         function_memory_bytes=int(raw.get("function_memory_limit_mib", 512)) << 20,
         function_result_bytes=int(raw.get("function_result_limit_kib", 1024)) << 10,
+        environment=_environment(raw),
+        values=_values(raw),
+        js_functions=_js_functions(raw, path.parent),
     )
 
 

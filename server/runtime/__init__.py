@@ -4,6 +4,8 @@ Services call ``FunctionRuntime.call(name, args, context)`` and get canonical EJ
 or a ``FunctionError`` that says why not. How a function runs is this package's business:
 
 - ``python.py`` is the Python engine (the functions module, loaded by path);
+- ``js.py`` is the JavaScript engine (QuickJS; App Services functions as they are), and
+  ``engines.py`` puts both behind one lookup in each worker (they call each other there);
 - ``worker.py`` is the process that hosts an engine and runs one call at a time;
 - ``pool.py`` starts, times out, kills and replaces workers (the isolation, in one place);
 - ``forker.py`` is the small fork server that makes a new worker cost milliseconds;
@@ -20,6 +22,7 @@ store. Must not import ``server.services`` (services call this package, not the 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +45,8 @@ DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_WORKERS = 4
 DEFAULT_MEMORY_BYTES = 512 << 20
 DEFAULT_RESULT_BYTES = 1 << 20
+_LOG_CHARS = 2100
+log = logging.getLogger("latchkey.functions")
 
 
 class CallContext(Protocol):
@@ -71,12 +76,14 @@ class FunctionRuntime:
 
     def __init__(self, module: Path | None, *, time_limit: float = DEFAULT_TIME_LIMIT,
                  workers: int = DEFAULT_WORKERS, memory_bytes: int = DEFAULT_MEMORY_BYTES,
-                 result_bytes: int = DEFAULT_RESULT_BYTES) -> None:
+                 result_bytes: int = DEFAULT_RESULT_BYTES, app: str = "") -> None:
         if module is not None:
             check_source(module)
         self.module = module
         self.time_limit = time_limit
-        spec = WorkerSpec(module, memory_bytes, result_bytes) if module is not None else None
+        # ``app`` (JSON, ``server.js_settings.runtime_app``): JavaScript functions, values, tag.
+        spec = (WorkerSpec(module, memory_bytes, result_bytes, app)
+                if module is not None or app else None)
         self._pool = WorkerPool(spec, workers) if spec is not None else None
 
     async def call(self, name: str, args: list[Any], context: CallContext, *,
@@ -91,7 +98,10 @@ class FunctionRuntime:
         user = context.user
         fields = None if user is None else {
             "id": user.id, "type": user.type, "identities": user.identities, "data": user.data}
-        message = ("call", name, public, args, context.app_id, fields)
+        message: tuple[Any, ...] = ("call", name, public, args, context.app_id, fields)
+        request = getattr(context, "request", None)
+        if request is not None:
+            message += (request,)  # ``context.request`` (client calls only).
 
         async def relay(method: str, params: list[Any]) -> tuple[bool, str]:
             return await _relay(context, method, params)
@@ -114,6 +124,10 @@ async def _relay(context: CallContext, method: str, params: list[Any]) -> tuple[
             if not isinstance(doc, dict):
                 return False, "custom user data must be an object"
             await context.set_custom_data(str(params[0]), doc)
+            return True, "null"
+        if method == "log" and len(params) == 2:
+            # One line per call (console.log of JavaScript functions), bounded by the worker.
+            log.info("function %s: %s", str(params[0])[:128], str(params[1])[:_LOG_CHARS])
             return True, "null"
     except Exception as exc:  # noqa: BLE001 (the function gets the error, the server goes on)
         return False, str(exc) or type(exc).__name__

@@ -7,7 +7,7 @@ is a fork of it. The server never forks itself: it has threads, which ``fork`` m
 
 Protocol, on a Unix socket pair, one request at a time (the server holds a lock):
 
-- ``{"fork": [module, memory, result_limit], "env": {...}}`` with two file descriptors (the
+- ``{"fork": [module, memory, result_limit, app], "env": {...}}`` with two file descriptors (the
   worker's ends of its pipes, sent with ``SCM_RIGHTS``) -> ``{"pid": n}``; the worker gets the
   server's environment as it is at that moment, not as it was when the fork server started;
 - ``{"status": pid}`` -> ``{"code": exit code, or -signal, or null while it runs}``.
@@ -92,9 +92,10 @@ class Forker:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def fork(self, inbox: int, outbox: int, module: str, memory: int, limit: int) -> int:
+    def fork(self, inbox: int, outbox: int, module: str, memory: int, limit: int,
+             app: str = "") -> int:
         """Start a worker on the two pipe ends; its pid."""
-        request = {"fork": [module, memory, limit], "env": dict(os.environ)}
+        request = {"fork": [module, memory, limit, app], "env": dict(os.environ)}
         return int(self._ask(request, [inbox, outbox])["pid"])
 
     def status(self, pid: int) -> int | None:

@@ -48,9 +48,11 @@ ContextHandler = Callable[[str, list[Any]], Awaitable[tuple[bool, str]]]
 class WorkerSpec:
     """What every worker of a pool runs, and its limits."""
 
-    module: Path
+    module: Path | None
     memory_bytes: int
     result_bytes: int
+    #: The JavaScript functions, values and environment (``server.js_settings.runtime_app``).
+    app: str = ""
 
 
 class _Gone:
@@ -83,8 +85,8 @@ class Worker:
             self._forker = await asyncio.to_thread(Forker.get)
             spec = self.spec
             self.pid = await asyncio.to_thread(
-                self._forker.fork, self._child_in, self._child_out, str(spec.module),
-                spec.memory_bytes, spec.result_bytes)
+                self._forker.fork, self._child_in, self._child_out, str(spec.module or ""),
+                spec.memory_bytes, spec.result_bytes, spec.app)
         finally:
             os.close(self._child_in)
             os.close(self._child_out)

@@ -23,12 +23,12 @@ import os
 import pickle
 import resource
 import signal
-from pathlib import Path
 from typing import Any
 
 from .. import ejson
 from . import frames
-from .python import PythonFunctions, ResultError, encode_result, size_text
+from .engines import Engines
+from .python import ResultError, encode_result, size_text
 
 NICENESS = 10
 _PR_SET_PDEATHSIG = 1
@@ -106,14 +106,16 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)  # The parent died before the line above took effect.
 
 
-def _call(engine: PythonFunctions, pipe: _Pipe, message: tuple[Any, ...],
+def _call(engine: Engines, pipe: _Pipe, message: tuple[Any, ...],
           memory: int, limit: int) -> list[Any]:
-    _, name, public, args, app_id, user = message
+    _, name, public, args, app_id, user = message[:6]
     fn = engine.lookup(name, public=public)
     if fn is None:
         return ["done", False, ["not_found", f"function not found: '{name[:128]}'"]]
     try:
-        result = engine.run(fn, WorkerContext(pipe, app_id, user), args)
+        context = WorkerContext(pipe, app_id, user)
+        context.request = message[6] if len(message) > 6 else None  # type: ignore[attr-defined]
+        result = engine.run(fn, context, args)
         return ["done", True, encode_result(result, limit)]
     except MemoryError:
         pass  # Answered below, once the function's frames (and their memory) are gone.
@@ -127,7 +129,7 @@ def _call(engine: PythonFunctions, pipe: _Pipe, message: tuple[Any, ...],
     return ["done", False, ["memory", f"function exceeded its memory limit of {size_text(memory)}"]]
 
 
-def main(inbox: int, outbox: int, module: str, memory: int, limit: int, *,
+def main(inbox: int, outbox: int, module: str, memory: int, limit: int, app: str = "", *,
          parent: int) -> None:
     """Run the worker (in a fresh fork of the fork server) until the server closes the pipe."""
     _die_with_parent(parent)
@@ -137,7 +139,7 @@ def main(inbox: int, outbox: int, module: str, memory: int, limit: int, *,
     if memory:
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     try:
-        engine = PythonFunctions(Path(module))
+        engine = Engines(module, app, memory)
     except BaseException as exc:  # noqa: BLE001 (reported to the server, which says why)
         pipe.send(["ready", f"{type(exc).__name__}: {exc}"])
         return

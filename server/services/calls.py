@@ -83,7 +83,8 @@ def call_error(exc: FunctionError) -> ApiError:
     return ApiError(ErrorCode.FUNCTION_EXECUTION_ERROR, 400, str(exc))
 
 
-async def call(services: Services, user: UserRecord, raw_body: bytes) -> str:
+async def call(services: Services, user: UserRecord, raw_body: bytes,
+               request_fields: dict[str, Any] | None = None) -> str:
     """Run a client's call as ``user``; the result as canonical EJSON text.
 
     ```python
@@ -92,7 +93,8 @@ async def call(services: Services, user: UserRecord, raw_body: bytes) -> str:
     ```
     """
     request = parse_call(raw_body)
-    context = FunctionContext(services.settings.app_id, function_user(services, user), services)
+    context = FunctionContext(services.settings.app_id, function_user(services, user), services,
+                              request_fields)
     try:
         return await services.functions.call(request.name, request.arguments, context)
     except FunctionError as exc:

@@ -50,6 +50,8 @@ class FunctionContext:
     app_id: str
     user: FunctionUser | None
     services: Services
+    #: ``context.request`` of client calls (App Services' fields; ``server.routes.functions``).
+    request: dict[str, Any] | None = None
 
     async def get_custom_data(self, user_id: str) -> dict[str, Any] | None:
         """The custom user data document of a user, or ``None``."""

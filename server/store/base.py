@@ -211,3 +211,15 @@ class Store(Protocol):
         user, so a token dies with its session at no extra round trip.
         """
         ...
+
+    # Imports (issue 13): users brought from App Services, with their own ids.
+    async def import_user(self, user: UserRecord,
+                          accounts: tuple[UserpassAccount, ...] = ()) -> bool:
+        """Insert a user made elsewhere, with its identities in order (each keeping its own
+        ``provider_id``) and its email/password accounts, in one transaction.
+
+        ``False``, writing nothing, when a user with this id exists (so an import can run
+        again); ``Conflict``, writing nothing, when an identity or an address belongs to
+        another user.
+        """
+        ...

@@ -1,0 +1,4 @@
+exports = function (a, b) {
+  console.log("adding", a, "and", b);
+  return a + b;
+};

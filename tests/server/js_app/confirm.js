@@ -1,0 +1,3 @@
+exports = ({ token, tokenId, username }) => ({
+  status: username.endsWith("@ok.test") && token && tokenId ? "success" : "fail",
+});

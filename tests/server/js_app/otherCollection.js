@@ -1,0 +1,3 @@
+exports = async function () {
+  return context.services.get("mongodb-atlas").db("app").collection("orders").find({});
+};

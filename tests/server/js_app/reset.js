@@ -1,0 +1,3 @@
+exports = ({ token, tokenId, username, password }, answer) => ({
+  status: answer === "blue" && password.length > 7 ? "success" : "fail",
+});

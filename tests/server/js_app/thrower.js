@@ -1,0 +1,3 @@
+exports = function (text) {
+  throw new Error(text);
+};
