@@ -4,16 +4,22 @@ tiny driver of ``/api/admin/v3.0`` over a live server (real HTTP)."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 
+from app.sdk import routes
 from server import build_services
 from server.admin_api import apps, keys, paths
+from server.openapi.admin_schemas import ADMIN_ACCESS, ADMIN_REFRESH
 from server.settings import Settings
 from server.store.base import AdminKey
 
-from .helpers import auth
+from .helpers import APP_ID, auth
+
+#: The Admin API's token kinds in the OpenAPI table.
+ADMIN = (ADMIN_ACCESS, ADMIN_REFRESH)
 
 
 def make_admin_key(settings: Settings, name: str) -> tuple[AdminKey, str]:
@@ -30,11 +36,12 @@ def make_admin_key(settings: Settings, name: str) -> tuple[AdminKey, str]:
 
 def ids(settings: Settings) -> tuple[str, str]:
     """The group id and the app's ``_id`` the server answers for."""
-    class _Services:  # apps only reads settings.app_id
-        pass
+    return ids_for(settings.app_id)
 
-    fake: Any = _Services()
-    fake.settings = settings
+
+def ids_for(app_id: str) -> tuple[str, str]:
+    """The group id and the app's ``_id`` of a server running ``app_id``."""
+    fake: Any = SimpleNamespace(settings=SimpleNamespace(app_id=app_id))
     return apps.group_id(fake), apps.app_object_id(fake)
 
 
@@ -66,3 +73,12 @@ class Admin:
 
     def delete(self, template: str, **values: str) -> Any:
         return self.http.delete(self.path(template, **values), headers=self.headers)
+
+
+def fill(path: str) -> str:
+    """A documented path with every parameter filled in: this app (and its Admin API group and
+    ``_id``), and ids or an address that name nothing."""
+    group, app_object_id = ids_for(APP_ID)
+    return path.format(app_id=APP_ID, provider=routes.ANON_USER, key_id="0" * 24,
+                       group_id=group, app_object_id=app_object_id, user_id="0" * 24,
+                       email="nobody@example.com")

@@ -9,15 +9,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from server.admin_api import paths
+from server.openapi.operations import OPERATIONS
 from server.settings import DEFAULT_CONFIG, REPO_ROOT
 from tests.conftest import LiveServer, make_settings, start_server
 
-from .admin_helpers import Admin, ids, make_admin_key
+from .admin_helpers import ADMIN, Admin, fill, ids, make_admin_key
 from .helpers import Api, assert_empty, assert_error, auth
 
 
@@ -154,3 +156,10 @@ def test_admin_keys_command_disable_and_delete_end_sessions(live: LiveServer,
     assert _cli(live, "create", "").returncode == 2
 
 
+
+
+@pytest.mark.parametrize("op", [op for op in OPERATIONS if op.security in ADMIN],
+                         ids=lambda op: op.operation_id)
+def test_every_admin_operation_refuses_without_a_token(http: httpx.Client, op: Any) -> None:
+    resp = http.request(op.method.upper(), fill(op.path), json={} if op.body else None)
+    assert_error(resp, 401, "MissingAuthReq", "must authenticate first")
