@@ -151,3 +151,22 @@ async def test_pending_registrations(store: Store) -> None:
     assert await store.delete_pending_userpass("used@example.com") is False
     assert await store.get_userpass("used@example.com") is not None
     assert await store.delete_pending_userpass("done@example.com") is True
+
+
+async def test_a_provider_page_walks_past_disabled_users(store: Store) -> None:
+    # More disabled users in a row than one batch of candidates holds.
+    for n in range(40):
+        uid = f"u{n:03d}"
+        await store.create_user(_user(uid, disabled=n < 30),
+                                Identity("oauth2-google" if n % 2 else "anon-user", uid, "p"))
+    enabled = await store.list_users_page(None, 3, disabled=False,
+                                          provider_types=("oauth2-google",))
+    assert [u.id for u in enabled] == ["u031", "u033", "u035"]
+    merged = await store.list_users_page("u031", 4, disabled=False,
+                                         provider_types=("anon-user", "oauth2-google"))
+    assert [u.id for u in merged] == ["u032", "u033", "u034", "u035"]
+    anything = await store.list_users_page("u005", 3, provider_types=("oauth2-google",
+                                                                      "anon-user"))
+    assert [u.id for u in anything] == ["u006", "u007", "u008"]
+    assert await store.list_users_page("u039", 3, disabled=False,
+                                       provider_types=("oauth2-google",)) == []

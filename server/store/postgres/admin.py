@@ -115,15 +115,20 @@ class Admin(Connection):
                               provider_types: tuple[str, ...] = ()) -> list[UserRecord]:
         if _absent(after or "", *provider_types):
             return []
+        if provider_types and disabled is not True:
+            return await self._read(lambda c: _page_by_provider(
+                c, after or "", limit, disabled, provider_types))
         params: list[Any] = [after or ""]
         query: LiteralString = _USER + ' WHERE u.id COLLATE "C" > %s'
         if disabled is not None:
+            # Few users are disabled: walk them in id order (users_disabled_id_c), and check
+            # the providers of each.
             query += " AND u.disabled = %s"
             params.append(int(disabled))
         if provider_types:
-            query += (" AND u.id IN (SELECT user_id FROM identities WHERE provider_type ="
-                      ' ANY(%s) AND user_id COLLATE "C" > %s)')
-            params += [list(provider_types), after or ""]
+            query += (" AND EXISTS (SELECT 1 FROM identities p WHERE p.user_id = u.id"
+                      " AND p.provider_type = ANY(%s))")
+            params.append(list(provider_types))
         query += ' ORDER BY u.id COLLATE "C" LIMIT %s'
         rows = await self._read(_all(query, (*params, limit)))
         return [_user(r) for r in rows]
@@ -173,6 +178,41 @@ class Admin(Connection):
             return gone
 
         return False if _absent(email) else await self._run(fn)
+
+
+_ONE_TYPE: LiteralString = (
+    '(SELECT user_id FROM identities WHERE provider_type = %s AND user_id COLLATE "C" > %s'
+    ' ORDER BY user_id COLLATE "C" LIMIT %s)')
+
+
+async def _page_by_provider(c: Cursor, after: str, limit: int, disabled: bool | None,
+                            provider_types: tuple[str, ...]) -> list[UserRecord]:
+    # The first ``batch`` ids after ``after`` of each provider type, each one range of the index
+    # identities_provider_user_c, merged: the first ``batch`` of them all are among them. (A
+    # semi-join would read every identity of those types first.) Enabled users only: the few
+    # disabled ones found are skipped, and the walk goes on.
+    merged: LiteralString = " UNION ".join([_ONE_TYPE] * len(provider_types))
+    candidates: LiteralString = ('SELECT user_id FROM (' + merged + ') c'
+                                 ' ORDER BY user_id COLLATE "C" LIMIT %s')
+    users: LiteralString = (_USER + " WHERE u.id = ANY(%s)"
+                            + ("" if disabled is None else " AND u.disabled = 0")
+                            + ' ORDER BY u.id COLLATE "C"')
+    batch = limit if disabled is None else limit + 16
+    found: list[UserRecord] = []
+    while len(found) < limit:
+        params: list[Any] = []
+        for name in provider_types:
+            params += [name, after, batch]
+        await c.execute(candidates, (*params, batch))
+        ids = [str(r["user_id"]) for r in await c.fetchall()]
+        if not ids:
+            break
+        await c.execute(users, (ids,))
+        found += [_user(r) for r in (await c.fetchall())[:limit - len(found)]]
+        if len(ids) < batch:
+            break
+        after = ids[-1]
+    return found
 
 
 def _admin_key(row: DictRow) -> AdminKey:

@@ -96,22 +96,24 @@ class Admin(Connection):
     # Users.
     async def list_users_page(self, after: str | None, limit: int, disabled: bool | None = None,
                               provider_types: tuple[str, ...] = ()) -> list[UserRecord]:
-        where: list[str] = ["u.id > ?"]
-        params: list[object] = [after or ""]
-        if disabled is not None:
-            where.append("u.disabled = ?")
-            params.append(int(disabled))
-        if provider_types:
-            marks = ", ".join("?" * len(provider_types))
-            where.append(f"u.id IN (SELECT user_id FROM identities WHERE provider_type IN"
-                         f" ({marks}) AND user_id > ?)")
-            params += [*provider_types, after or ""]
-        # Only placeholders and fixed text go into the statement.
-        query = (f"SELECT u.* FROM users u WHERE {' AND '.join(where)}"  # noqa: S608
-                 " ORDER BY u.id LIMIT ?")
-
         def fn(c: sqlite3.Cursor) -> list[UserRecord]:
-            rows = c.execute(query, (*params, limit)).fetchall()
+            if provider_types and disabled is not True:
+                return _page_by_provider(c, after or "", limit, disabled, provider_types)
+            where = "u.id > ?"
+            params: list[object] = [after or ""]
+            if disabled is not None:
+                # Few users are disabled: walk them in id order (users_disabled_id), and check
+                # the providers of each.
+                where += " AND u.disabled = ?"
+                params.append(int(disabled))
+            if provider_types:
+                marks = ", ".join("?" * len(provider_types))
+                where += (" AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = u.id"
+                          f" AND i.provider_type IN ({marks}))")
+                params += provider_types
+            # Only placeholders and fixed text go into the statement.
+            rows = c.execute(f"SELECT u.* FROM users u WHERE {where}"  # noqa: S608
+                             " ORDER BY u.id LIMIT ?", (*params, limit)).fetchall()
             return [_user_of_row(c, r) for r in rows]
 
         return await self._read(fn)
@@ -156,6 +158,35 @@ class Admin(Connection):
             return bool(gone)
 
         return await self._run(fn)
+
+
+def _page_by_provider(c: sqlite3.Cursor, after: str, limit: int, disabled: bool | None,
+                      provider_types: tuple[str, ...]) -> list[UserRecord]:
+    # The first ``batch`` ids after ``after`` of each provider type, each one range of the index
+    # identities_provider_user, merged: the first ``batch`` of them all are among them. (One
+    # IN (...) over the identities would read every identity of those types first.) Enabled
+    # users only: the few disabled ones found are skipped, and the walk goes on.
+    one = ("SELECT user_id FROM (SELECT user_id FROM identities WHERE provider_type = ?"
+           " AND user_id > ? ORDER BY user_id LIMIT ?)")
+    merged = " UNION ".join([one] * len(provider_types)) + " ORDER BY 1 LIMIT ?"
+    batch = limit if disabled is None else limit + 16
+    found: list[UserRecord] = []
+    while len(found) < limit:
+        params: list[object] = []
+        for name in provider_types:
+            params += [name, after, batch]
+        ids = [str(r[0]) for r in c.execute(merged, (*params, batch))]
+        if not ids:
+            break
+        marks = ", ".join("?" * len(ids))
+        rows = c.execute(f"SELECT * FROM users WHERE id IN ({marks})"  # noqa: S608
+                         + ("" if disabled is None else " AND disabled = 0")
+                         + " ORDER BY id", ids).fetchall()
+        found += [_user_of_row(c, r) for r in rows[:limit - len(found)]]
+        if len(ids) < batch:
+            break
+        after = ids[-1]
+    return found
 
 
 def _admin_key(row: sqlite3.Row) -> AdminKey:
