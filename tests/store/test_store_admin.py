@@ -119,6 +119,16 @@ async def test_search_by_email_prefix(store: Store) -> None:
     assert [u.id for u in await store.find_users_by_email_prefix("ad", 1)] == ["u1"]
     assert await store.find_users_by_email_prefix("zed", 10) == []
     assert await store.find_users_by_email_prefix("a\x00", 10) == []
+    # Social identities are found by the address their provider gave, merged in order, and a
+    # user with both kinds is listed once.
+    await store.create_user(_user("g1"), Identity("oauth2-google", "g-1", "p",
+                                                  {"email": "adele@gmail.com"}))
+    await store.add_identity("u2", Identity("oauth2-google", "g-2", "p",
+                                            {"email": "adam@example.com"}))
+    assert [u.id for u in await store.find_users_by_email_prefix("ad", 10)] == [
+        "u1", "u2", "g1"]
+    assert [u.id for u in await store.find_users_by_email_prefix("adele", 10)] == ["g1"]
+    assert [u.id for u in await store.find_users_by_email_prefix("ad", 2)] == ["u1", "u2"]
 
 
 async def test_a_users_sessions_listed_and_ended_at_once(store: Store) -> None:

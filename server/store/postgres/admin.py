@@ -25,7 +25,11 @@ INDEXES: tuple[LiteralString, ...] = (
     'CREATE INDEX IF NOT EXISTS userpass_email_key_c ON userpass_accounts (email_key COLLATE "C")',
     'CREATE INDEX IF NOT EXISTS userpass_pending_c ON userpass_accounts (id COLLATE "C")'
     " WHERE confirmed = 0",
+    # Identities by the email address their provider gave (social logins), for the search.
+    "CREATE INDEX IF NOT EXISTS identities_email_c ON identities"
+    " (((data::json ->> 'email')) COLLATE \"C\")",
 )
+_EMAIL: LiteralString = "((data::json ->> 'email')) COLLATE \"C\""
 
 
 class Admin(Connection):
@@ -136,13 +140,28 @@ class Admin(Connection):
     async def find_users_by_email_prefix(self, prefix: str, limit: int) -> list[UserRecord]:
         if _absent(prefix):
             return []
-        rows = await self._read(_all(
-            _USER + " JOIN identities i ON i.user_id = u.id AND i.provider_type='local-userpass'"
-            " JOIN userpass_accounts a ON a.id = i.id"
-            ' WHERE a.email_key COLLATE "C" >= %s AND a.email_key COLLATE "C" < %s'
-            ' ORDER BY a.email_key COLLATE "C" LIMIT %s',
-            (prefix, prefix + "\U0010ffff", limit)))
-        return [_user(r) for r in rows]
+        bounds = (prefix, prefix + "\U0010ffff", limit)
+
+        async def fn(c: Cursor) -> list[UserRecord]:
+            await c.execute(
+                "SELECT a.email_key AS k, i.user_id AS uid FROM userpass_accounts a"
+                " JOIN identities i ON i.provider_type='local-userpass' AND i.id = a.id"
+                ' WHERE a.email_key COLLATE "C" >= %s AND a.email_key COLLATE "C" < %s'
+                ' ORDER BY a.email_key COLLATE "C" LIMIT %s', bounds)
+            found = [(str(r["k"]), str(r["uid"])) for r in await c.fetchall()]
+            await c.execute(
+                "SELECT " + _EMAIL + " AS k, user_id AS uid FROM identities WHERE " + _EMAIL
+                + " >= %s AND " + _EMAIL + " < %s ORDER BY " + _EMAIL + " LIMIT %s", bounds)
+            found += [(str(r["k"]), str(r["uid"])) for r in await c.fetchall()]
+            users: dict[str, None] = {}
+            for _, uid in sorted(found):
+                users.setdefault(uid)
+            ids = list(users)[:limit]
+            await c.execute(_USER + " WHERE u.id = ANY(%s)", (ids,))
+            by_id = {str(r["id"]): _user(r) for r in await c.fetchall()}
+            return [by_id[uid] for uid in ids if uid in by_id]
+
+        return await self._read(fn)
 
     async def list_user_sessions(self, user_id: str) -> list[Session]:
         if _absent(user_id):

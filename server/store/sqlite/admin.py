@@ -18,8 +18,10 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS users_disabled_id ON users(disabled, id)",
     # Users with an identity of some provider types, in id order.
     "CREATE INDEX IF NOT EXISTS identities_provider_user ON identities(provider_type, user_id)",
-    # Pending registrations in id order (``userpass_accounts.id`` is UNIQUE, so indexed).
+    # Identities by the email address their provider gave (social logins), for the search.
+    "CREATE INDEX IF NOT EXISTS identities_email ON identities(json_extract(data, '$.email'))",
 )
+_EMAIL = "json_extract(data, '$.email')"
 
 
 class Admin(Connection):
@@ -120,13 +122,21 @@ class Admin(Connection):
 
     async def find_users_by_email_prefix(self, prefix: str, limit: int) -> list[UserRecord]:
         def fn(c: sqlite3.Cursor) -> list[UserRecord]:
-            rows = c.execute(
-                "SELECT u.* FROM userpass_accounts a"
+            bounds = (prefix, prefix + "\U0010ffff", limit)
+            found = [(str(r[0]), str(r[1])) for r in c.execute(
+                "SELECT a.email_key, i.user_id FROM userpass_accounts a"
                 " JOIN identities i ON i.provider_type='local-userpass' AND i.id = a.id"
-                " JOIN users u ON u.id = i.user_id"
                 " WHERE a.email_key >= ? AND a.email_key < ? ORDER BY a.email_key LIMIT ?",
-                (prefix, prefix + "\U0010ffff", limit)).fetchall()
-            return [_user_of_row(c, r) for r in rows]
+                bounds)]
+            found += [(str(r[0]), str(r[1])) for r in c.execute(
+                f"SELECT {_EMAIL}, user_id FROM identities WHERE {_EMAIL} >= ?"  # noqa: S608
+                f" AND {_EMAIL} < ? ORDER BY {_EMAIL} LIMIT ?", bounds)]
+            users = []
+            for uid in _first_users(found, limit):
+                row = c.execute("SELECT * FROM users WHERE id=?", (uid,)).fetchone()
+                if row is not None:
+                    users.append(_user_of_row(c, row))
+            return users
 
         return await self._read(fn)
 
@@ -187,6 +197,14 @@ def _page_by_provider(c: sqlite3.Cursor, after: str, limit: int, disabled: bool 
             break
         after = ids[-1]
     return found
+
+
+def _first_users(found: list[tuple[str, str]], limit: int) -> list[str]:
+    """The users of (address, user id) pairs, by address, each once, at most ``limit``."""
+    users: dict[str, None] = {}
+    for _, uid in sorted(found):
+        users.setdefault(uid)
+    return list(users)[:limit]
 
 
 def _admin_key(row: sqlite3.Row) -> AdminKey:
