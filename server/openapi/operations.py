@@ -345,3 +345,9 @@ OPERATIONS: tuple[Operation, ...] = (
                     "content": {"text/html": {"schema": {"type": "string"}}}}},
     ),
 )
+
+# The Admin API's operations live in their own module, which uses the helpers above.
+from .admin import ADMIN_OPERATIONS, ADMIN_TAGS  # noqa: E402
+
+OPERATIONS = (*OPERATIONS, *ADMIN_OPERATIONS)
+TAGS += ADMIN_TAGS

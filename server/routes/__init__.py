@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from .. import error_docs
+from .. import admin_api, error_docs
 from ..openapi import routes as openapi
 
 # Importing a provider module registers its providers with ``services.providers.PROVIDERS``.
@@ -15,5 +15,5 @@ from . import api_keys, auth, functions, location, oauth, session
 
 ROUTES: list[BaseRoute] = [
     *location.ROUTES, *auth.ROUTES, *oauth.ROUTES, *session.ROUTES, *api_keys.ROUTES,
-    *functions.ROUTES, *error_docs.ROUTES, *openapi.ROUTES,
+    *functions.ROUTES, *error_docs.ROUTES, *openapi.ROUTES, *admin_api.ROUTES,
 ]

@@ -4,8 +4,9 @@ Several server processes, on one machine or many, use one database; this package
 makes that safe. ``PostgresStore`` is the ``Store`` of a ``postgresql://`` database URL. Its
 methods live by concern: ``connection`` (the pool, the schema, the rules of how queries run and
 the query helpers), ``users`` (users and identities), ``userpass`` (email/password accounts and
-tokens), ``sessions`` (sessions and API keys) and ``data`` (meta, documents, rate limits). It
-imports psycopg (the ``postgres`` extra) and nothing of the HTTP layer.
+tokens), ``sessions`` (sessions and API keys), ``data`` (meta, documents, rate limits) and
+``admin`` (the Admin API's keys, sessions and user queries). It imports psycopg (the
+``postgres`` extra) and nothing of the HTTP layer.
 
 ```python
 store = PostgresStore("postgresql://latchkey@db.internal/latchkey")
@@ -15,6 +16,7 @@ await store.open()
 
 from __future__ import annotations
 
+from .admin import Admin
 from .data import Data
 from .imports import Imports
 from .sessions import Sessions
@@ -24,5 +26,5 @@ from .users import Users
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore(Users, Userpass, Sessions, Data, Imports):
+class PostgresStore(Users, Userpass, Sessions, Data, Imports, Admin):
     """``Store`` on a PostgreSQL database named by a ``postgresql://`` URL (a libpq conninfo)."""

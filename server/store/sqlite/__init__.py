@@ -3,7 +3,8 @@
 ``SQLiteStore`` is the ``Store`` of the default ``sqlite:`` database URL. Its methods live by
 concern in this package: ``connection`` (the file, its transactions and the rules of how queries
 run), ``users`` (users and identities), ``userpass`` (email/password accounts and tokens),
-``sessions`` (sessions and API keys) and ``data`` (meta, documents, rate limits). It imports the
+``sessions`` (sessions and API keys), ``data`` (meta, documents, rate limits) and ``admin``
+(the Admin API's keys, sessions and user queries). It imports the
 standard library only, never psycopg or the HTTP layer.
 
 ```python
@@ -15,6 +16,7 @@ await store.open()
 from __future__ import annotations
 
 from ..schema import SCHEMA_VERSION, schema_statements
+from .admin import Admin
 from .data import Data
 from .imports import Imports
 from .sessions import Sessions
@@ -24,5 +26,5 @@ from .users import Users
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "schema_statements"]
 
 
-class SQLiteStore(Users, Userpass, Sessions, Data, Imports):
+class SQLiteStore(Users, Userpass, Sessions, Data, Imports, Admin):
     """``Store`` on a SQLite file (or ``:memory:``)."""
