@@ -44,6 +44,9 @@ _HASHES = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 #: The heap a worker keeps for Python itself, outside the engine's limit.
 PYTHON_HEADROOM = 96 << 20
 CHECK_MEMORY = 64 << 20
+#: The engine's stack: about 2,400 frames of plain recursion, well inside the main thread's
+#: 8 MiB (deeper recursion is a RangeError, as in a browser).
+STACK_BYTES = 4 << 20
 MAX_SOURCE = 4 << 20
 
 
@@ -192,7 +195,7 @@ class JsFunctions:
             ctx = quickjs.Context()
             if self.memory:
                 ctx.set_memory_limit(max(self.memory - PYTHON_HEADROOM, self.memory // 2))
-            ctx.set_max_stack_size(1 << 20)
+            ctx.set_max_stack_size(STACK_BYTES)
             ctx.add_callable("__host", _Host(self).answer)
             for script in PRELUDE:
                 ctx.eval(script)
