@@ -153,12 +153,12 @@ class JsFunctions:
         """Send what the call wrote with ``console.log`` to the server's log, as one line."""
         if self._ctx is None:
             return
-        text = self._ctx.get("__logs")()
-        if text and hasattr(context, "ask"):
-            try:
+        try:
+            text = self._ctx.get("__logs")()
+            if text and hasattr(context, "ask"):
                 context.ask("log", name, str(text))
-            except Exception:  # noqa: BLE001,S110 (a log line is not worth failing the call)
-                pass
+        except Exception:  # noqa: BLE001,S110 (a log line is not worth failing the call, and
+            pass  # an engine out of memory must not hide that error behind this one)
 
     def _heap_full(self) -> bool:
         stats = self._ctx.memory() if self._ctx is not None else {}
