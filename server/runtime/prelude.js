@@ -186,7 +186,8 @@
       environment: Object.freeze({ tag: app.environment, values: {} }),
       functions: Object.freeze({ execute }),
       services: services(app),
-      http: { get() { throw stand("context.http"); } },
+      http: Object.fromEntries(["get", "post", "put", "patch", "delete", "head"].map(
+        (verb) => [verb, () => { throw stand(`context.http.${verb} (no network)`); }])),
     };
   }
   const SYSTEM = { id: "", type: "system", data: {}, identities: [], custom_data: {} };

@@ -153,6 +153,16 @@ def test_custom_data_writer_through_the_services_stand_in(wire: LiveApi) -> None
     assert wire.call(token, "whoami")["custom"]["plan"] == "team"
 
 
+def test_custom_data_insert_through_the_services_stand_in(wire: LiveApi) -> None:
+    session = wire.email_user("inserter@ok.test")
+    token, user_id = session["access_token"], session["user_id"]
+    assert wire.call(token, "insertCustomData", "tea") == {"insertedId": user_id}
+    again = wire.call_raw(token, "insertCustomData", "coffee")
+    assert_error(again, 400, "FunctionExecutionError")
+    assert "E11000 duplicate key error" in again.json()["error"]
+    assert wire.call(token, "whoami")["custom"] == {"user_id": user_id, "favorite": "tea"}
+
+
 def test_other_mongodb_collections_fail_naming_what_is_missing(wire: LiveApi, token: str) -> None:
     resp = wire.call_raw(token, "otherCollection")
     assert_error(resp, 400, "FunctionExecutionError")
