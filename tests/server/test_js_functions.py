@@ -104,6 +104,14 @@ def test_utils_crypto_as_app_services(wire: LiveApi, token: str) -> None:
     assert made["hmac64"] == "IIjfdNXyFGtIFGyvSWU3fp0L46Q="
 
 
+def test_node_style_globals_and_what_is_not_there(wire: LiveApi, token: str) -> None:
+    out = wire.call(token, "nodeish", "héllo")
+    assert out["b64"] == "aMOpbGxv" and out["back"] == "héllo" and out["hex"] == "68c3a96c6c6f"
+    assert out["btoa"] == "aGk=" and out["atob"] == "hi"
+    assert out["required"].startswith('require("axios"): Latchkey runs functions without npm')
+    assert out["httpError"] == "context.http.post (no network) is not available in Latchkey"
+
+
 def test_values_and_environment_in_both_languages(wire: LiveApi, token: str) -> None:
     assert wire.call(token, "py_values") == {"greeting": "Bonjour", "tag": "staging"}
 
