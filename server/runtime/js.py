@@ -113,6 +113,7 @@ class JsFunctions:
         self.memory = memory
         self.execute: Any = None
         self._ctx: Any = None
+        self._calls: dict[str, Any] = {}  # The prelude's entry points, looked up once.
         self._stack: list[Any] = []
 
     def lookup(self, name: str, *, public: bool) -> JsFunction | None:
@@ -132,7 +133,7 @@ class JsFunctions:
             "identities": _canonical(user.identities)}
         self._stack.append(context)
         try:
-            call_id = self._guard(lambda: ctx.get("__call")(
+            call_id = self._guard(lambda: self._calls["__call"](
                 fn.name, ejson.dumps_canonical(args), json.dumps(fields),
                 json.dumps(getattr(context, "request", None)), nested))
             outcome = self._guard(lambda: self._settle(ctx, call_id))
@@ -154,7 +155,7 @@ class JsFunctions:
         if self._ctx is None:
             return
         try:
-            text = self._ctx.get("__logs")()
+            text = self._calls["__logs"]()
             if text and hasattr(context, "ask"):
                 context.ask("log", name, str(text))
         except Exception:  # noqa: BLE001,S110 (a log line is not worth failing the call, and
@@ -166,7 +167,7 @@ class JsFunctions:
         return bool(limit) and 0 < limit < (1 << 62) and stats.get("malloc_size", 0) > limit * 0.8
 
     def _settle(self, ctx: Any, call_id: int) -> list[Any]:
-        outcome_of = ctx.get("__outcome")
+        outcome_of = self._calls["__outcome"]
         while True:
             text = outcome_of(call_id)
             if text is not None:
@@ -199,6 +200,7 @@ class JsFunctions:
             ctx.add_callable("__host", _Host(self).answer)
             for script in PRELUDE:
                 ctx.eval(script)
+            self._calls = {name: ctx.get(name) for name in ("__call", "__outcome", "__logs")}
             self._ctx = ctx
         return self._ctx
 
