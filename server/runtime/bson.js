@@ -314,5 +314,5 @@
 
   g.BSON = BSON;
   g.EJSON = EJSON;
-  g.__bson = { BSON, EJSON, serialize, deserialize, toBase64, utf8, fromBase64, INT64_MIN, INT64_MAX };
+  g.__bson = { BSON, EJSON, serialize, deserialize, toBase64, fromBase64, toHex, fromHex, utf8 };
 })(globalThis);

@@ -44,6 +44,9 @@ _HASHES = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 #: The heap a worker keeps for Python itself, outside the engine's limit.
 PYTHON_HEADROOM = 96 << 20
 CHECK_MEMORY = 64 << 20
+#: The engine's stack: about 2,400 frames of plain recursion, well inside the main thread's
+#: 8 MiB (deeper recursion is a RangeError, as in a browser).
+STACK_BYTES = 4 << 20
 MAX_SOURCE = 4 << 20
 
 
@@ -110,6 +113,7 @@ class JsFunctions:
         self.memory = memory
         self.execute: Any = None
         self._ctx: Any = None
+        self._calls: dict[str, Any] = {}  # The prelude's entry points, looked up once.
         self._stack: list[Any] = []
 
     def lookup(self, name: str, *, public: bool) -> JsFunction | None:
@@ -129,7 +133,7 @@ class JsFunctions:
             "identities": _canonical(user.identities)}
         self._stack.append(context)
         try:
-            call_id = self._guard(lambda: ctx.get("__call")(
+            call_id = self._guard(lambda: self._calls["__call"](
                 fn.name, ejson.dumps_canonical(args), json.dumps(fields),
                 json.dumps(getattr(context, "request", None)), nested))
             outcome = self._guard(lambda: self._settle(ctx, call_id))
@@ -150,12 +154,12 @@ class JsFunctions:
         """Send what the call wrote with ``console.log`` to the server's log, as one line."""
         if self._ctx is None:
             return
-        text = self._ctx.get("__logs")()
-        if text and hasattr(context, "ask"):
-            try:
+        try:
+            text = self._calls["__logs"]()
+            if text and hasattr(context, "ask"):
                 context.ask("log", name, str(text))
-            except Exception:  # noqa: BLE001,S110 (a log line is not worth failing the call)
-                pass
+        except Exception:  # noqa: BLE001,S110 (a log line is not worth failing the call, and
+            pass  # an engine out of memory must not hide that error behind this one)
 
     def _heap_full(self) -> bool:
         stats = self._ctx.memory() if self._ctx is not None else {}
@@ -163,7 +167,7 @@ class JsFunctions:
         return bool(limit) and 0 < limit < (1 << 62) and stats.get("malloc_size", 0) > limit * 0.8
 
     def _settle(self, ctx: Any, call_id: int) -> list[Any]:
-        outcome_of = ctx.get("__outcome")
+        outcome_of = self._calls["__outcome"]
         while True:
             text = outcome_of(call_id)
             if text is not None:
@@ -192,10 +196,11 @@ class JsFunctions:
             ctx = quickjs.Context()
             if self.memory:
                 ctx.set_memory_limit(max(self.memory - PYTHON_HEADROOM, self.memory // 2))
-            ctx.set_max_stack_size(1 << 20)
+            ctx.set_max_stack_size(STACK_BYTES)
             ctx.add_callable("__host", _Host(self).answer)
             for script in PRELUDE:
                 ctx.eval(script)
+            self._calls = {name: ctx.get(name) for name in ("__call", "__outcome", "__logs")}
             self._ctx = ctx
         return self._ctx
 

@@ -12,7 +12,7 @@
     throw new Error(answer.slice(1));
   }
 
-  const { BSON, EJSON, serialize, deserialize, toBase64, utf8 } = g.__bson;
+  const { BSON, EJSON, serialize, deserialize, toBase64, fromBase64, toHex, fromHex, utf8 } = g.__bson;
   const { Binary } = BSON;
   delete g.__bson;
 
@@ -58,6 +58,55 @@
       try { t.fn(...t.args); } catch (e) { log("uncaught in a timer:", e); }
     }
   };
+
+  // Node's Buffer, the part functions use for text and encodings; atob and btoa.
+  function fromUtf8(bytes) {
+    let s = "";
+    for (const b of bytes) s += String.fromCharCode(b);
+    try { return decodeURIComponent(escape(s)); } catch (e) { return s; }
+  }
+  class Buffer extends Uint8Array {
+    static from(value, encoding) {
+      let bytes;
+      if (typeof value === "string") {
+        bytes = encoding === "base64" || encoding === "base64url" ? fromBase64(value)
+          : encoding === "hex" ? fromHex(value)
+            : encoding === "latin1" || encoding === "binary" ? Uint8Array.from(value, (c) => c.charCodeAt(0) & 255)
+              : utf8(value);
+      } else if (value instanceof ArrayBuffer) {
+        bytes = new Uint8Array(value);
+      } else if (value instanceof Binary) {
+        bytes = value.buffer;
+      } else {
+        bytes = Uint8Array.from(value);
+      }
+      const out = new Buffer(bytes.length);
+      out.set(bytes);
+      return out;
+    }
+    static alloc(size, fill) { const out = new Buffer(size); if (fill !== undefined) out.fill(fill); return out; }
+    static isBuffer(value) { return value instanceof Buffer; }
+    static byteLength(text, encoding) { return Buffer.from(text, encoding).length; }
+    static concat(list) {
+      const out = new Buffer(list.reduce((n, b) => n + b.length, 0));
+      let at = 0;
+      for (const b of list) { out.set(b, at); at += b.length; }
+      return out;
+    }
+    toString(encoding) {
+      if (encoding === "base64") return toBase64(this);
+      if (encoding === "base64url") return toBase64(this).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+      if (encoding === "hex") return toHex(this);
+      if (encoding === "latin1" || encoding === "binary") return String.fromCharCode(...this);
+      return fromUtf8(this);
+    }
+    equals(other) { return this.length === other.length && this.every((b, i) => b === other[i]); }
+  }
+  function btoa(text) { return toBase64(Uint8Array.from(String(text), (c) => c.charCodeAt(0) & 255)); }
+  function atob(text) { return String.fromCharCode(...fromBase64(text)); }
+  function require(name) {
+    throw new Error(`require(${JSON.stringify(String(name))}): Latchkey runs functions without npm packages or Node modules (BSON, EJSON, utils.crypto, Buffer and console are globals)`);
+  }
 
   const LOG_LIMIT = 2000;
   let logText = "";
@@ -186,7 +235,8 @@
       environment: Object.freeze({ tag: app.environment, values: {} }),
       functions: Object.freeze({ execute }),
       services: services(app),
-      http: { get() { throw stand("context.http"); } },
+      http: Object.fromEntries(["get", "post", "put", "patch", "delete", "head"].map(
+        (verb) => [verb, () => { throw stand(`context.http.${verb} (no network)`); }])),
     };
   }
   const SYSTEM = { id: "", type: "system", data: {}, identities: [], custom_data: {} };
@@ -262,5 +312,9 @@
   g.utils = { crypto };
   g.console = console;
   g.setTimeout = setTimeout;
+  g.Buffer = Buffer;
+  g.atob = atob;
+  g.btoa = btoa;
+  g.require = require;
   g.clearTimeout = clearTimeout;
 })(globalThis);

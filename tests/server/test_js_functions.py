@@ -104,6 +104,14 @@ def test_utils_crypto_as_app_services(wire: LiveApi, token: str) -> None:
     assert made["hmac64"] == "IIjfdNXyFGtIFGyvSWU3fp0L46Q="
 
 
+def test_node_style_globals_and_what_is_not_there(wire: LiveApi, token: str) -> None:
+    out = wire.call(token, "nodeish", "héllo")
+    assert out["b64"] == "aMOpbGxv" and out["back"] == "héllo" and out["hex"] == "68c3a96c6c6f"
+    assert out["btoa"] == "aGk=" and out["atob"] == "hi"
+    assert out["required"].startswith('require("axios"): Latchkey runs functions without npm')
+    assert out["httpError"] == "context.http.post (no network) is not available in Latchkey"
+
+
 def test_values_and_environment_in_both_languages(wire: LiveApi, token: str) -> None:
     assert wire.call(token, "py_values") == {"greeting": "Bonjour", "tag": "staging"}
 
@@ -151,6 +159,16 @@ def test_custom_data_writer_through_the_services_stand_in(wire: LiveApi) -> None
     assert claims(token)["user_data"] == {"plan": "team", "limits": {"calls": 10},
                                           "user_id": user_id}
     assert wire.call(token, "whoami")["custom"]["plan"] == "team"
+
+
+def test_custom_data_insert_through_the_services_stand_in(wire: LiveApi) -> None:
+    session = wire.email_user("inserter@ok.test")
+    token, user_id = session["access_token"], session["user_id"]
+    assert wire.call(token, "insertCustomData", "tea") == {"insertedId": user_id}
+    again = wire.call_raw(token, "insertCustomData", "coffee")
+    assert_error(again, 400, "FunctionExecutionError")
+    assert "E11000 duplicate key error" in again.json()["error"]
+    assert wire.call(token, "whoami")["custom"] == {"user_id": user_id, "favorite": "tea"}
 
 
 def test_other_mongodb_collections_fail_naming_what_is_missing(wire: LiveApi, token: str) -> None:
