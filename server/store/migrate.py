@@ -49,9 +49,13 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "expires_at")),
     ("api_keys", ("id", "user_id", "name", "key_hash", "disabled", "created_at")),
     ("documents", ("collection", "key", "doc")),
+    ("passkeys", ("id", "user_id", "public_key", "sign_count", "name", "transports", "aaguid",
+                  "backed_up", "created_at", "last_used_at")),
+    ("totp_factors", ("user_id", "secret", "confirmed", "last_step", "created_at")),
+    ("recovery_codes", ("user_id", "code_hash")),
 )
 #: Tables emptied by ``force``; ``meta`` is merged instead, keeping the target's schema version.
-REPLACED = (*(name for name, _ in TABLES), "rate_events")
+REPLACED = (*(name for name, _ in TABLES), "rate_events", "auth_challenges")
 SIGNING_KEY = "signing_key"
 
 

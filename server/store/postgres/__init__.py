@@ -16,6 +16,7 @@ await store.open()
 from __future__ import annotations
 
 from .data import Data
+from .factors import Factors
 from .sessions import Sessions
 from .userpass import Userpass
 from .users import Users
@@ -23,5 +24,5 @@ from .users import Users
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore(Users, Userpass, Sessions, Data):
+class PostgresStore(Users, Userpass, Sessions, Data, Factors):
     """``Store`` on a PostgreSQL database named by a ``postgresql://`` URL (a libpq conninfo)."""

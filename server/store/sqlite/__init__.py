@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..schema import SCHEMA_VERSION, schema_statements
 from .data import Data
+from .factors import Factors
 from .sessions import Sessions
 from .userpass import Userpass
 from .users import Users
@@ -23,5 +24,5 @@ from .users import Users
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "schema_statements"]
 
 
-class SQLiteStore(Users, Userpass, Sessions, Data):
+class SQLiteStore(Users, Userpass, Sessions, Data, Factors):
     """``Store`` on a SQLite file (or ``:memory:``)."""
