@@ -27,6 +27,7 @@ from .custom_token_settings import CustomTokenSettings as CustomTokenSettings  #
 from .custom_token_settings import MetadataField as MetadataField  # Re-exported.
 from .custom_token_settings import custom_token_settings as custom_token_settings
 from .data_dir import ensure_data_dir as ensure_data_dir  # Re-exported: callers import it here.
+from .factor_settings import MfaSettings, PasskeySettings, mfa_settings, passkey_settings
 from .data_dir import load_or_create_secret as load_or_create_secret  # Re-exported.
 from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
 
@@ -139,6 +140,9 @@ class Settings:
     function_workers: int = 4
     function_memory_bytes: int = 512 << 20
     function_result_bytes: int = 1 << 20
+    #: Passkeys (``[providers.passkey]``) and second factors (``[mfa]``), issue 14.
+    passkey: PasskeySettings = PasskeySettings()
+    mfa: MfaSettings = MfaSettings()
 
     def provider_enabled(self, provider_type: str) -> bool:
         """Whether a provider is configured and enabled."""
@@ -179,6 +183,8 @@ CHECKED_TABLES: dict[str, type] = {
     "providers.local-userpass": UserpassSettings,
     "providers.custom-token": CustomTokenSettings,
     "providers.<social>": OAuthProviderSettings,
+    "providers.passkey": PasskeySettings,
+    "mfa": MfaSettings,
 }
 
 
@@ -241,6 +247,9 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         oauth_state = state_seconds(raw)
     except OAuthConfigError as exc:
         raise ConfigError(str(exc)) from exc
+    passkey = passkey_settings(providers.get("passkey", {}), app_id,
+                               _public_url(public_url or str(raw.get("public_url", ""))),
+                               _origins(_section(raw, "cors").get("allowed_origins", ())))
     return Settings(
         app_id=app_id,
         data_dir=ddir,
@@ -264,6 +273,8 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         function_workers=int(raw.get("function_workers", 4)),
         function_memory_bytes=int(raw.get("function_memory_limit_mib", 512)) << 20,
         function_result_bytes=int(raw.get("function_result_limit_kib", 1024)) << 10,
+        passkey=passkey,
+        mfa=mfa_settings(_section(raw, "mfa"), app_id, passkey.rp_name),
     )
 
 

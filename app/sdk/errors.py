@@ -55,6 +55,15 @@ class ErrorCode(str, Enum):  # noqa: UP042 (str(), format() of members stay as b
     METHOD_NOT_ALLOWED = "MethodNotAllowed"
     FUNCTION_TIME_LIMIT = "ExecutionTimeLimitExceeded"
     UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
+    # Ours: passkeys and second factors (issue 14).
+    PASSKEY_INVALID = "PasskeyInvalid"
+    PASSKEY_NOT_FOUND = "PasskeyNotFound"
+    LAST_IDENTITY = "LastIdentity"
+    SECOND_FACTOR_REQUIRED = "SecondFactorRequired"
+    SECOND_FACTOR_ENROLMENT_REQUIRED = "SecondFactorEnrolmentRequired"
+    SECOND_FACTOR_INVALID = "SecondFactorInvalid"
+    SECOND_FACTOR_EXISTS = "SecondFactorExists"
+    SECOND_FACTOR_NOT_FOUND = "SecondFactorNotFound"
     # Client-only: the request never got a response.
     NETWORK_ERROR = "NetworkError"
     # Client-only: the window of a redirect login closed (or never opened) before a result.

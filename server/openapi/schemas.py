@@ -214,3 +214,8 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": "The `refresh_token` of a login; it lives as long as its session.",
     },
 }
+
+# Passkeys and second factors (issue 14).
+from .factor_schemas import FACTOR_SCHEMAS  # noqa: E402
+
+SCHEMAS.update(FACTOR_SCHEMAS)
