@@ -27,8 +27,8 @@ from .custom_token_settings import CustomTokenSettings as CustomTokenSettings  #
 from .custom_token_settings import MetadataField as MetadataField  # Re-exported.
 from .custom_token_settings import custom_token_settings as custom_token_settings
 from .data_dir import ensure_data_dir as ensure_data_dir  # Re-exported: callers import it here.
-from .factor_settings import MfaSettings, PasskeySettings, mfa_settings, passkey_settings
 from .data_dir import load_or_create_secret as load_or_create_secret  # Re-exported.
+from .factor_settings import MfaSettings, PasskeySettings, mfa_settings, passkey_settings
 from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
