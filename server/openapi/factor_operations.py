@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from app.sdk import routes as paths
 
-from .factor_schemas import ref
 from .operations import (
     _APP,
     _APP_404,
@@ -18,10 +17,11 @@ from .operations import (
     Operation,
     json_content,
 )
+from .schemas import ref
 
 ADDITION = "Latchkey's addition (App Services has no passkeys or second factors). "
 PASSKEYS, MFA = "passkeys", "second factor"
-FACTOR_TAGS = [
+FACTOR_TAGS: list[dict[str, str]] = [
     {"name": PASSKEYS, "description": ADDITION + "WebAuthn registration, login with a "
      "discoverable credential (`.../auth/providers/passkey/login`), and the caller's list."},
     {"name": MFA, "description": ADDITION + "TOTP authenticators, recovery codes, and the "
