@@ -7,6 +7,8 @@ take the access token; a login waiting for its second factor is named by its ``m
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,7 +18,6 @@ from app.sdk import routes as paths
 from ..services import mfa, passkeys, ratelimit, sessions
 from ..services.context import Services
 from ..services.sessions import Caller
-from ..store.base import UserRecord
 from .common import check_app, client_address, empty, json_body, json_ok
 
 
@@ -98,15 +99,12 @@ async def mfa_status(request: Request) -> Response:
 
 
 async def _enrolling_user(request: Request, services: Services,
-                          body: dict[str, object]) -> tuple[UserRecord, str, str | None]:
+                          body: dict[str, Any]) -> tuple[Any, str, str | None]:
     # Enrolment takes the access token, or the mfa_token of a login that must enrol first.
     token = body.get("mfa_token")
     if token is not None and not request.headers.get("authorization"):
-        pending = await mfa.pending_login(services, token)
-        user = await services.store.get_user(pending.user_id or "")
-        if user is None:
-            raise mfa.invalid("the login expired or was finished already; log in again")
-        return user, str(pending.data.get("device_id", "")), str(token)
+        user, device_id = await mfa.login_user(services, token)
+        return user, device_id, str(token)
     caller = await _caller(request, services)
     return caller.user, caller.device_id, None
 
@@ -163,10 +161,7 @@ async def passkey_options(request: Request) -> Response:
     user to answer with one of their passkeys."""
     services = check_app(request)
     body = await json_body(request)
-    pending = await mfa.pending_login(services, body.get("mfa_token"))
-    user = await services.store.get_user(pending.user_id or "")
-    if user is None:
-        raise mfa.invalid("the login expired or was finished already; log in again")
+    user, _ = await mfa.login_user(services, body.get("mfa_token"))
     return json_ok(await passkeys.login_options(services, user))
 
 

@@ -236,6 +236,15 @@ async def pending_login(services: Services, mfa_token: Any) -> AuthChallenge:
     return found
 
 
+async def login_user(services: Services, mfa_token: Any) -> tuple[UserRecord, str]:
+    """The user of a waiting login and the device it is for."""
+    pending = await pending_login(services, mfa_token)
+    user = await services.store.get_user(pending.user_id or "")
+    if user is None:
+        raise invalid("the login expired or was finished already; log in again")
+    return user, str(pending.data.get("device_id", ""))
+
+
 async def finish_login(services: Services, pending: AuthChallenge,
                        mfa_token: str) -> dict[str, str]:
     """Open the session of a login whose second factor passed (the token is used up)."""
