@@ -270,7 +270,8 @@ def test_fuzz_operation(fuzz: Fuzz, op: Operation) -> None:
 def test_bodies_must_be_json(fuzz: Fuzz, op: Operation) -> None:
     """A body as ``text/plain`` (which any web page can send cross-origin without a preflight)
     is refused with 415 and the error JSON, before it is read."""
-    path = op.path.format(app_id=APP_ID, provider=routes.ANON_USER, key_id="0" * 24)
+    path = op.path.format(app_id=APP_ID, provider=routes.ANON_USER, key_id="0" * 24,
+                          credential_id="AAAA")
     body = json.dumps(next(iter(op.examples.values()), {})).encode()
     headers = {"Content-Type": "text/plain"}
     if op.security is not None:
@@ -295,7 +296,8 @@ def test_deep_bodies_are_refused(fuzz: Fuzz, op: Operation, depth: int) -> None:
     member = "arguments" if "arguments" in example else "deep"
     example[member] = "@DEEP@"
     body = json.dumps(example).replace('"@DEEP@"', f"[{deep}]" if member == "arguments" else deep)
-    path = op.path.format(app_id=APP_ID, provider=routes.ANON_USER, key_id="0" * 24)
+    path = op.path.format(app_id=APP_ID, provider=routes.ANON_USER, key_id="0" * 24,
+                          credential_id="AAAA")
     headers = {"Content-Type": "application/json"}
     if op.security is not None:
         headers["Authorization"] = f"Bearer {fuzz.token_for(op)}"
