@@ -156,3 +156,14 @@ class PasskeyAuth:
         (``ErrorCode.LAST_IDENTITY``)."""
         await self._call("DELETE", routes.passkey_credential(self._app_id, passkey_id))
         await self._user.refresh_profile()
+
+
+class PasskeyCeremonyError(Exception):
+    """The authenticator did not make or use a passkey: the user cancelled, the request timed
+    out or was aborted, or the browser refused (``name`` is the DOMException's, e.g.
+    ``NotAllowedError``, ``InvalidStateError`` for a passkey registered already)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}" if message and not message.startswith(name)
+                         else message or name)
+        self.name = name
