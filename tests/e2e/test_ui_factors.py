@@ -141,3 +141,68 @@ def test_passkeys_and_two_step_verification_on_the_page(page: Page, factor_serve
     page.get_by_role("button", name="Turn off two-step verification").click()
     expect(page.locator("#totp-message")).to_contain_text("is off")
     assert violations(page) == []
+
+
+def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> None:
+    from .test_ui_embed import HostPage, ready
+
+    host = HostPage()
+    shop = host.origin.replace("127.0.0.1", "localhost")
+    sock = bind_loopback()
+    latchkey = f"http://localhost:{sock.getsockname()[1]}"
+    live = start_server(make_settings(tmp_path / "embed", {
+        "cors": {"allowed_origins": [shop]},
+        "providers": {"passkey": {"enabled": True, "rp_id": "localhost", "origins": [shop]}},
+        "mfa": {"enabled": True}}), sock)
+    try:
+        host.serve(latchkey)
+        watch(page)
+        page.goto(shop + "/")
+        ready(page)
+        virtual_authenticator(page)
+        widget = page.locator("#login")
+
+        # An account with only a passkey, in the widget; it comes back on reload.
+        widget.get_by_role("button", name="Create an account with a passkey").click()
+        expect(widget.locator(".lk-who")).to_contain_text("Signed in as")
+        expect(widget.get_by_role("button", name="Delete Passkey")).to_be_visible()
+        page.reload()
+        ready(page)
+        expect(widget.locator(".lk-who")).to_contain_text("Signed in as")
+        widget.get_by_role("button", name="Log out").click()
+        expect(widget.locator(".lk-who")).to_be_hidden()
+        widget.get_by_role("button", name="Sign in with a passkey").click()
+        expect(widget.locator(".lk-who")).to_be_visible()
+        passkey_user = page.evaluate("() => Latchkey.currentUser()")
+        assert [i["providerType"] for i in passkey_user["identities"]] == ["passkey"]
+        widget.get_by_role("button", name="Log out").click()
+        expect(widget.locator(".lk-who")).to_be_hidden()
+
+        # A password account links a passkey and deletes it; with TOTP on, the widget asks for
+        # a code after the password.
+        page.evaluate(f"() => Latchkey.register('ada@example.com', '{PASSWORD}')")
+        page.evaluate(f"() => Latchkey.logIn('emailPassword', 'ada@example.com', '{PASSWORD}')")
+        widget.get_by_role("button", name="Add a passkey").click()
+        expect(widget.get_by_role("button", name="Delete Passkey")).to_be_visible()
+        assert len(page.evaluate("() => Latchkey.passkeys()")) == 1
+        widget.get_by_role("button", name="Delete Passkey").click()
+        expect(widget.get_by_role("button", name="Delete Passkey")).to_have_count(0)
+        fresh_step()
+        secret = page.evaluate("() => Latchkey.enrolTotp()")["secret"]
+        codes = page.evaluate("(c) => Latchkey.confirmTotp(c)", pyotp.TOTP(secret).now())
+        assert len(codes["recoveryCodes"]) == 10
+        widget.get_by_role("button", name="Log out").click()
+        expect(widget.locator(".lk-who")).to_be_hidden()
+        widget.get_by_label("Email").fill("ada@example.com")
+        widget.get_by_label("Password").fill(PASSWORD)
+        widget.get_by_role("button", name="Sign in", exact=True).click()
+        code = widget.get_by_label("Code from your authenticator app, or a recovery code")
+        expect(code).to_be_focused()
+        shot(page, "embed-code-step")
+        code.fill(pyotp.TOTP(secret).at(time.time() + 30))
+        widget.get_by_role("button", name="Verify").click()
+        expect(widget.locator(".lk-who")).to_have_text("Signed in as ada@example.com")
+        assert violations(page) == []
+    finally:
+        live.stop()
+        host.close()
