@@ -176,7 +176,26 @@
     var keys = el("ul", { class: "lk-others", "aria-label": "Your passkeys" });
     var addKey = el("button", { type: "button", class: "lk-link" }, "Add a passkey");
     addKey.hidden = !window.PublicKeyCredential;
-    account.append(who, others, keys, addKey, logOut, add);
+    // Two-step verification: the QR code and key once, one code, the recovery codes once.
+    var totpStart = el("button", { type: "button", class: "lk-link" }, "Turn on two-step verification");
+    var totpForm = el("form", { class: "lk-form", novalidate: "" });
+    var qr = el("div", { class: "lk-qr" });
+    var secret = el("code");
+    var keyLine = el("p", {}, "Key: ");
+    keyLine.append(secret);
+    var totpCode = el("input", { type: "text", name: "totp", inputmode: "numeric",
+                                 autocomplete: "one-time-code", required: "" });
+    var totpLabel = el("label", {}, "Code from the app");
+    totpLabel.append(totpCode);
+    totpForm.append(el("p", {}, "Scan this QR code with an authenticator app, or type the key."),
+                    qr, keyLine, totpLabel, el("button", { type: "submit", class: "lk-primary" }, "Turn on"));
+    totpForm.hidden = true;
+    var recovery = el("div", { class: "lk-recovery", tabindex: "-1", "aria-label": "Your recovery codes" });
+    var codeList = el("ol");
+    var saved = el("button", { type: "button" }, "I have saved them");
+    recovery.append(el("p", {}, "Recovery codes: each signs you in once. They are shown only now."), codeList, saved);
+    recovery.hidden = true;
+    account.append(who, others, keys, addKey, totpStart, totpForm, recovery, logOut, add);
     box.append(status, account, form, codeForm, error, notice);
     form.hidden = account.hidden = true;
 
@@ -250,6 +269,34 @@
     });
     addKey.addEventListener("click", function () {
       act(async function () { await api.addPasskey(); await showKeys(); notice.textContent = "Passkey added."; });
+    });
+    totpStart.addEventListener("click", function () {
+      act(async function () {
+        var enrolment = await api.enrolTotp();
+        // The server's own SVG (segno): markup from the Latchkey server, never from the page.
+        qr.innerHTML = enrolment.qrSvg;
+        secret.textContent = enrolment.secret;
+        totpForm.hidden = false;
+        totpStart.hidden = true;
+        totpCode.focus();
+      });
+    });
+    totpForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      act(async function () {
+        var done = await api.confirmTotp(totpCode.value.replace(/\s/g, ""));
+        totpForm.hidden = true;
+        qr.replaceChildren();
+        secret.textContent = totpCode.value = "";
+        codeList.replaceChildren.apply(codeList, done.recoveryCodes.map(function (code) { return el("li", {}, code); }));
+        recovery.hidden = false;
+        recovery.focus();
+      });
+    });
+    saved.addEventListener("click", function () {
+      codeList.replaceChildren();
+      recovery.hidden = true;
+      totpStart.hidden = true;
     });
     codeForm.addEventListener("submit", function (event) {
       event.preventDefault();

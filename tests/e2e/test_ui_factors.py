@@ -188,9 +188,16 @@ def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> 
         widget.get_by_role("button", name="Delete Passkey").click()
         expect(widget.get_by_role("button", name="Delete Passkey")).to_have_count(0)
         fresh_step()
-        secret = page.evaluate("() => Latchkey.enrolTotp()")["secret"]
-        codes = page.evaluate("(c) => Latchkey.confirmTotp(c)", pyotp.TOTP(secret).now())
-        assert len(codes["recoveryCodes"]) == 10
+        widget.get_by_role("button", name="Turn on two-step verification").click()
+        expect(widget.locator(".lk-qr svg")).to_be_visible()
+        secret = widget.locator("code").text_content() or ""
+        widget.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        widget.get_by_role("button", name="Turn on", exact=True).click()
+        expect(widget.locator(".lk-recovery li")).to_have_count(10)
+        expect(widget.locator(".lk-recovery")).to_be_focused()
+        shot(page, "embed-recovery-codes")
+        widget.get_by_role("button", name="I have saved them").click()
+        assert page.evaluate("() => Latchkey.secondFactorStatus()")["totp"] is True
         widget.get_by_role("button", name="Log out").click()
         expect(widget.locator(".lk-who")).to_be_hidden()
         widget.get_by_label("Email").fill("ada@example.com")
