@@ -5,6 +5,7 @@ password login may need (``ask_second_factor``). ``#passkey-slot`` in ``index.ht
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pyscript import when
@@ -149,11 +150,20 @@ def wire_sign_in() -> None:
 
 async def _autofill() -> None:
     # Conditional UI: the email field's autofill offers this site's passkeys; picking one signs
-    # in. It waits quietly, and any other passkey request cancels it (one at a time).
+    # in. It waits quietly, and any other passkey request cancels it (one at a time). When its
+    # ceremony times out unused (NotAllowedError after challenge_seconds) it starts again, but
+    # never in a tight loop: only after a wait of at least a minute.
     if not await BrowserAuthenticator.conditional_available():
         return
-    try:
-        await page().app.log_in(Credentials.passkey(state.authenticator, conditional=True))
-    except (PasskeyCeremonyError, AppError):
+    while True:
+        started = time.monotonic()
+        try:
+            await page().app.log_in(Credentials.passkey(state.authenticator, conditional=True))
+        except PasskeyCeremonyError as err:
+            if err.name != "NotAllowedError" or time.monotonic() - started < 60:
+                return
+            continue
+        except AppError:
+            return
+        show_signed_in()
         return
-    show_signed_in()
