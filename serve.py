@@ -3,7 +3,7 @@
     python serve.py [--host 127.0.0.1] [--port 8000] [--data-dir ./data] [--config FILE]
                     [--database sqlite:PATH | postgresql://USER@HOST/DB]
                     [--workers N] [--forwarded-allow-ips IPS] [--public-url URL]
-    python serve.py users list | show ID | disable ID | enable ID | delete ID
+    python serve.py users list | show ID | disable ID | enable ID | delete ID | reset-factors ID
     python serve.py custom-data get ID | set ID '{"plan": "pro"}' | delete ID
     python serve.py server-keys create NAME | list | delete ID
     python serve.py admin-keys create NAME | list | disable KEY | enable KEY | delete KEY
@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="an App Services export's environment (default: the one it names)")
     sub = parser.add_subparsers(dest="command")
     users = sub.add_parser("users", help="list, show, disable, enable or delete users")
-    users.add_argument("action", choices=["list", "show", "disable", "enable", "delete"])
+    users.add_argument("action", choices=["list", "show", "disable", "enable", "delete",
+                                          "reset-factors"])
     users.add_argument("user_id", nargs="?")
     data = sub.add_parser("custom-data", help="read or write a user's custom user data")
     data.add_argument("action", choices=["get", "set", "delete"])

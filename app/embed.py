@@ -17,6 +17,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.embed_factors import factor_calls
 from app.messages import friendly, provider_name, state_name, user_label
 from app.sdk import App, AppError, Credentials, Storage, Transport, User
 
@@ -91,6 +92,9 @@ class Bridge:
             "callFunction": self._call_function,
             "refreshCustomData": self._refresh_custom_data,
         }
+        #: Passkeys and second factors (issue 14): ``app.embed_factors``.
+        self.authenticator: Any = None
+        self._calls.update(factor_calls(self))
 
     def _new_app(self) -> App:
         app = App(self._app_id, base_url=self._base_url, transport=self._transport,
@@ -188,7 +192,14 @@ class Bridge:
 
 def browser_bridge(app_id: str, base_url: str, notify: Notify) -> Bridge:
     """The bridge ``embed.js`` makes: ``fetch`` and ``localStorage`` of the embedding page."""
-    from app.sdk.adapters.browser import FetchTransport, LocalStorage, WebLocks
+    from app.sdk.adapters.browser import (
+        BrowserAuthenticator,
+        FetchTransport,
+        LocalStorage,
+        WebLocks,
+    )
 
-    return Bridge(app_id, base_url, notify, transport=FetchTransport(), storage=LocalStorage(),
-                  refresh_lock=WebLocks())
+    bridge = Bridge(app_id, base_url, notify, transport=FetchTransport(),
+                    storage=LocalStorage(), refresh_lock=WebLocks())
+    bridge.authenticator = BrowserAuthenticator() if BrowserAuthenticator.available() else None
+    return bridge

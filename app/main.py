@@ -26,7 +26,7 @@ from pyodide.ffi import create_proxy
 from pyscript import document, when, window
 
 try:
-    from app import ui
+    from app import ui, ui_factors
     from app.actions import (
         STORAGE_PREFIX,
         Invalid,
@@ -40,7 +40,7 @@ try:
         start_page,
     )
     from app.links import start_confirm, start_reset
-    from app.sdk import AppError, Credentials, ErrorCode, User
+    from app.sdk import AppError, Credentials, ErrorCode, SecondFactorRequired, User
     from app.social import arrive, finish_redirect, load_providers, wire_social
 except Exception:
     # Without these modules nothing else can show the failure; say it here rather than leave
@@ -64,7 +64,12 @@ def wire_signin() -> None:
         email, password = email_field("login-email"), ui.value("login-password")
         if not password:
             raise Invalid("Enter your password.")
-        await page().app.log_in(Credentials.email_password(email, password))
+        try:
+            await page().app.log_in(Credentials.email_password(email, password))
+        except SecondFactorRequired as challenge:  # Issue 14: the code step (app.ui_factors).
+            ui.set_value("login-password", "")
+            ui_factors.ask_second_factor(challenge)
+            return
         ui.set_value("login-password", "")
         show_signed_in()
 
@@ -283,6 +288,7 @@ def start_main() -> None:
     wire_social()
     wire_account()
     wire_accounts()
+    ui_factors.wire_factors()
     watch_other_tabs()
     if landing != "page":
         current.render()

@@ -44,6 +44,12 @@ async def users_command(services: Services, action: str, user_id: str | None) ->
     elif action == "delete":
         await store.delete_user(user_id)
         print(f"User {user_id} deleted with its identities, sessions and API keys.")
+    elif action == "reset-factors":
+        # Issue 14: the TOTP authenticator and recovery codes go; passkeys stay (they are ways
+        # to log in, which the user lists and deletes in the account).
+        found_factor = await store.delete_factors(user_id)
+        print(f"User {user_id}: authenticator and recovery codes removed." if found_factor
+              else f"User {user_id} has no authenticator.")
     return 0
 
 

@@ -97,6 +97,9 @@ RANGES: dict[str, Range] = {
     "security.body_timeout_seconds": Range(1, 600, "seconds"),
     "security.keep_alive_seconds": Range(1, 300, "seconds"),
     "security.max_connections": Range(16, 1_000_000),
+    "providers.passkey.challenge_seconds": Range(10, 3600, "seconds"),
+    "mfa.login_seconds": Range(30, 3600, "seconds"),
+    "mfa.totp_window": Range(0, 2, "time steps of 30 seconds"),
 }
 
 # A key's kind: the types its value may have; ``None`` means its reader checks it (lists,
@@ -115,6 +118,7 @@ _TOP: Schema = {
     "public_url": TEXT, "tokens": (dict,), "cors": (dict,), "providers": (dict,),
     "custom_user_data": (dict,), "mail": (dict,), "security": (dict,), "oauth": (dict,),
     "environment": TEXT, "values": (dict,), "js_functions": (dict,),
+    "mfa": (dict,),
 }
 _TABLES: dict[str, Schema] = {
     "tokens": {"access_token_minutes": NUMBER, "refresh_token_days": NUMBER},
@@ -151,7 +155,7 @@ def check(raw: Mapping[str, Any], tables: Mapping[str, type], *, ranges: bool = 
     shorten lifetimes below what an operator may set, to watch tokens expire)."""
     _table("", raw, _TOP, ranges)
     schemas = {name: schema_of(cls) for name, cls in tables.items()}
-    for name in ("tokens", "cors", "custom_user_data", "oauth", "mail", "security"):
+    for name in ("tokens", "cors", "custom_user_data", "oauth", "mail", "security", "mfa"):
         schema = _TABLES.get(name) or schemas.get(name)
         if schema is not None and isinstance(raw.get(name), dict):
             _table(name, raw[name], schema, ranges)

@@ -101,6 +101,27 @@ CODES: dict[ErrorCode, CodeDoc] = {
     C.GROUP_NOT_FOUND: CodeDoc(
         "404", "The Admin API's group (project) id in the path is not the one this server "
         "answers for (GET /api/admin/v3.0/auth/profile names it).", LATCHKEY),
+    C.PASSKEY_INVALID: CodeDoc(
+        "401", "The passkey ceremony was refused: its challenge is unknown, used or expired, "
+        "it came from an origin or for a relying party the app does not allow, the user was "
+        "not verified where the app requires it, the signature is wrong, the passkey is "
+        "unknown, or its counter went back (a cloned authenticator).", LATCHKEY),
+    C.PASSKEY_NOT_FOUND: CodeDoc("404", "The caller has no passkey with this id.", LATCHKEY),
+    C.LAST_IDENTITY: CodeDoc(
+        "409", "This is the user's last way to log in; add another first.", LATCHKEY),
+    C.SECOND_FACTOR_REQUIRED: CodeDoc(
+        "401", "The password was right and the user has a second factor: the body carries "
+        "mfa_token and factors; finish the login at .../auth/mfa/verify.", LATCHKEY),
+    C.SECOND_FACTOR_ENROLMENT_REQUIRED: CodeDoc(
+        "401", "The password was right, the app requires a second factor and the user has "
+        "none: enrol one with the body's mfa_token, which finishes the login.", LATCHKEY),
+    C.SECOND_FACTOR_INVALID: CodeDoc(
+        "401", "The code is wrong or was used already, or the login waiting for it expired.",
+        LATCHKEY),
+    C.SECOND_FACTOR_EXISTS: CodeDoc(
+        "409", "The user has a confirmed authenticator already; disable it first.", LATCHKEY),
+    C.SECOND_FACTOR_NOT_FOUND: CodeDoc(
+        "404", "The user has no authenticator (or none waiting for confirmation).", LATCHKEY),
     C.NETWORK_ERROR: CodeDoc("0", "No answer arrived: the server could not be reached.", CLIENT),
     C.WINDOW_CLOSED: CodeDoc(
         "0", "The window of a redirect login closed before it finished.", CLIENT),

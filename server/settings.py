@@ -30,6 +30,7 @@ from .custom_token_settings import custom_token_settings as custom_token_setting
 from .data_dir import ensure_data_dir as ensure_data_dir  # Re-exported: callers import it here.
 from .data_dir import load_or_create_secret as load_or_create_secret  # Re-exported.
 from .export import is_export, read_export
+from .factor_settings import MfaSettings, PasskeySettings, mfa_settings, passkey_settings
 from .js_settings import JsFunctionSettings as JsFunctionSettings  # Re-exported.
 from .js_settings import environment as _environment
 from .js_settings import js_functions as _js_functions
@@ -150,6 +151,9 @@ class Settings:
     environment: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     js_functions: dict[str, JsFunctionSettings] = field(default_factory=dict)
+    #: Passkeys (``[providers.passkey]``) and second factors (``[mfa]``), issue 14.
+    passkey: PasskeySettings = PasskeySettings()
+    mfa: MfaSettings = MfaSettings()
 
     def provider_enabled(self, provider_type: str) -> bool:
         """Whether a provider is configured and enabled."""
@@ -194,6 +198,8 @@ CHECKED_TABLES: dict[str, type] = {
     "providers.local-userpass": UserpassSettings,
     "providers.custom-token": CustomTokenSettings,
     "providers.<social>": OAuthProviderSettings,
+    "providers.passkey": PasskeySettings,
+    "mfa": MfaSettings,
 }
 
 
@@ -265,6 +271,9 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         oauth_state = state_seconds(raw)
     except OAuthConfigError as exc:
         raise ConfigError(str(exc)) from exc
+    passkey = passkey_settings(providers.get("passkey", {}), app_id,
+                               _public_url(public_url or str(raw.get("public_url", ""))),
+                               _origins(_section(raw, "cors").get("allowed_origins", ())))
     return Settings(
         app_id=app_id,
         data_dir=ddir,
@@ -291,6 +300,8 @@ def _from_raw(raw: dict[str, Any], path: Path, ddir: Path, db: str, public_url: 
         environment=_environment(raw),
         values=_values(raw),
         js_functions=_js_functions(raw, path.parent),
+        passkey=passkey,
+        mfa=mfa_settings(_section(raw, "mfa"), app_id, passkey.rp_name),
     )
 
 

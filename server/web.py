@@ -54,7 +54,8 @@ VENDOR = {
 PAGES = ("index.html", "confirm.html", "reset.html", "pyscript.toml")
 #: The Python an embedding page copies into Pyodide: the SDK plus the JS bridge, never the
 #: CPython-only adapter or the PyScript page code.
-EMBED_SOURCES = ("app/__init__.py", "app/messages.py", "app/embed.py", "app/sdk/**/*.py")
+EMBED_SOURCES = ("app/__init__.py", "app/messages.py", "app/embed.py", "app/embed_factors.py",
+                 "app/sdk/**/*.py")
 EMBED_EXCLUDE = frozenset({"app/sdk/adapters/native.py"})
 
 REVALIDATE = "no-cache"

@@ -100,6 +100,19 @@
     removeUser: function (id) { return call("removeUser", [id]); },
     callFunction: function (name) { return call("callFunction", Array.prototype.slice.call(arguments)); },
     refreshCustomData: function () { return call("refreshCustomData", []); },
+    // Passkeys and second factors (app/embed_factors.py).
+    logInWithPasskey: function () { return call("logInWithPasskey", []); },
+    signUpWithPasskey: function (name) { return call("signUpWithPasskey", name === undefined ? [] : [name]); },
+    passkeys: function () { return call("passkeys", []); },
+    addPasskey: function (name) { return call("addPasskey", name === undefined ? [] : [name]); },
+    renamePasskey: function (id, name) { return call("renamePasskey", [id, name]); },
+    deletePasskey: function (id) { return call("deletePasskey", [id]); },
+    verifySecondFactor: function (code) { return call("verifySecondFactor", [code]); },
+    verifySecondFactorWithPasskey: function () { return call("verifySecondFactorWithPasskey", []); },
+    secondFactorStatus: function () { return call("secondFactorStatus", []); },
+    enrolTotp: function () { return call("enrolTotp", []); },
+    confirmTotp: function (code) { return call("confirmTotp", [code]); },
+    disableTotp: function (code) { return call("disableTotp", [code]); },
     subscribe: function (listener) {
       listeners.add(listener);
       if (lastState) listener(lastState);
@@ -140,14 +153,50 @@
     var buttons = el("div", { class: "lk-buttons" });
     buttons.append(signIn, create);
     form.append(emailLabel, passwordLabel, buttons, anonymous);
+    // Passkeys (where the browser has WebAuthn) and the code step of two-step verification.
+    var passkeyBox = el("div", { class: "lk-buttons" });
+    var passkeyIn = el("button", { type: "button" }, "Sign in with a passkey");
+    var passkeyNew = el("button", { type: "button", class: "lk-link" }, "Create an account with a passkey");
+    passkeyBox.append(passkeyIn, passkeyNew);
+    passkeyBox.hidden = !window.PublicKeyCredential;
+    form.prepend(passkeyBox);
+    var codeForm = el("form", { class: "lk-form", novalidate: "" });
+    var code = el("input", { type: "text", name: "code", autocomplete: "one-time-code", required: "" });
+    var codeLabel = el("label", {}, "Code from your authenticator app, or a recovery code");
+    codeLabel.append(code);
+    var verify = el("button", { type: "submit", class: "lk-primary" }, "Verify");
+    codeForm.append(codeLabel, verify);
+    codeForm.hidden = true;
 
     var account = el("div", { class: "lk-account" });
     var who = el("p", { class: "lk-who" });
     var others = el("ul", { class: "lk-others" });
     var logOut = el("button", { type: "button" }, "Log out");
     var add = el("button", { type: "button", class: "lk-link" }, "Add another account");
-    account.append(who, others, logOut, add);
-    box.append(status, account, form, error, notice);
+    var keys = el("ul", { class: "lk-others", "aria-label": "Your passkeys" });
+    var addKey = el("button", { type: "button", class: "lk-link" }, "Add a passkey");
+    addKey.hidden = !window.PublicKeyCredential;
+    // Two-step verification: the QR code and key once, one code, the recovery codes once.
+    var totpStart = el("button", { type: "button", class: "lk-link" }, "Turn on two-step verification");
+    var totpForm = el("form", { class: "lk-form", novalidate: "" });
+    var qr = el("div", { class: "lk-qr" });
+    var secret = el("code");
+    var keyLine = el("p", {}, "Key: ");
+    keyLine.append(secret);
+    var totpCode = el("input", { type: "text", name: "totp", inputmode: "numeric",
+                                 autocomplete: "one-time-code", required: "" });
+    var totpLabel = el("label", {}, "Code from the app");
+    totpLabel.append(totpCode);
+    totpForm.append(el("p", {}, "Scan this QR code with an authenticator app, or type the key."),
+                    qr, keyLine, totpLabel, el("button", { type: "submit", class: "lk-primary" }, "Turn on"));
+    totpForm.hidden = true;
+    var recovery = el("div", { class: "lk-recovery", tabindex: "-1", "aria-label": "Your recovery codes" });
+    var codeList = el("ol");
+    var saved = el("button", { type: "button" }, "I have saved them");
+    recovery.append(el("p", {}, "Recovery codes: each signs you in once. They are shown only now."), codeList, saved);
+    recovery.hidden = true;
+    account.append(who, others, keys, addKey, totpStart, totpForm, recovery, logOut, add);
+    box.append(status, account, form, codeForm, error, notice);
     form.hidden = account.hidden = true;
 
     var adding = false, busy = false;
@@ -185,13 +234,84 @@
     function signedIn() {
       adding = false;
       password.value = "";
+      codeForm.hidden = true;
       if (lastState) render(lastState);
+      showKeys();
     }
+
+    async function showKeys() {
+      var list = [];
+      try { list = await api.passkeys(); } catch (err) { list = []; }
+      keys.replaceChildren.apply(keys, list.map(function (key) {
+        var item = el("li", {}, key.name + " ");
+        var remove = el("button", { type: "button", "aria-label": "Delete " + key.name }, "Delete");
+        remove.addEventListener("click", function () {
+          act(async function () { await api.deletePasskey(key.id); await showKeys(); });
+        });
+        item.append(remove);
+        return item;
+      }));
+    }
+
+    function askCode(err) {
+      if (err.code !== "SecondFactorRequired") throw err;
+      form.hidden = true;
+      codeForm.hidden = false;
+      code.value = "";
+      code.focus();
+    }
+
+    passkeyIn.addEventListener("click", function () {
+      act(async function () { await api.logInWithPasskey(); signedIn(); });
+    });
+    passkeyNew.addEventListener("click", function () {
+      act(async function () { await api.signUpWithPasskey(); signedIn(); });
+    });
+    addKey.addEventListener("click", function () {
+      act(async function () { await api.addPasskey(); await showKeys(); notice.textContent = "Passkey added."; });
+    });
+    totpStart.addEventListener("click", function () {
+      act(async function () {
+        var enrolment = await api.enrolTotp();
+        // The server's own SVG (segno): markup from the Latchkey server, never from the page.
+        qr.innerHTML = enrolment.qrSvg;
+        secret.textContent = enrolment.secret;
+        totpForm.hidden = false;
+        totpStart.hidden = true;
+        totpCode.focus();
+      });
+    });
+    totpForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      act(async function () {
+        var done = await api.confirmTotp(totpCode.value.replace(/\s/g, ""));
+        totpForm.hidden = true;
+        qr.replaceChildren();
+        secret.textContent = totpCode.value = "";
+        codeList.replaceChildren.apply(codeList, done.recoveryCodes.map(function (code) { return el("li", {}, code); }));
+        recovery.hidden = false;
+        recovery.focus();
+      });
+    });
+    saved.addEventListener("click", function () {
+      codeList.replaceChildren();
+      recovery.hidden = true;
+      totpStart.hidden = true;
+    });
+    codeForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      act(async function () { await api.verifySecondFactor(code.value); signedIn(); });
+    });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       act(async function () {
-        await api.logIn("emailPassword", email.value.trim(), password.value);
+        try {
+          await api.logIn("emailPassword", email.value.trim(), password.value);
+        } catch (err) {
+          askCode(err);
+          return;
+        }
         signedIn();
       });
     });
@@ -219,6 +339,7 @@
     });
 
     api.subscribe(render);
+    api.ready.then(function () { if (lastState && lastState.currentUser) showKeys(); });
     started.catch(function (err) {
       status.textContent = "Sign-in could not start. Reload the page to try again.";
       console.error(err);

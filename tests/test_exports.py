@@ -7,11 +7,13 @@ import app.sdk
 EXPECTED = [
     "App",
     "AppError",
+    "Authenticator",
     "Credentials",
     "ErrorCode",
     "MemoryStorage",
     "Request",
     "Response",
+    "SecondFactorRequired",
     "Storage",
     "Transport",
     "User",

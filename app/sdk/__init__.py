@@ -20,17 +20,21 @@ from .app import App
 from .credentials import Credentials
 from .errors import AppError, ErrorCode
 from .http import Request, Response, Transport
+from .mfa import SecondFactorRequired
+from .passkeys import Authenticator
 from .storage import MemoryStorage, Storage
 from .user import User, UserState
 
 __all__ = [
     "App",
     "AppError",
+    "Authenticator",
     "Credentials",
     "ErrorCode",
     "MemoryStorage",
     "Request",
     "Response",
+    "SecondFactorRequired",
     "Storage",
     "Transport",
     "User",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from . import oauth, routes
+from . import mfa, oauth, routes
 from .credentials import Credentials, device_info, login_body
 from .errors import AppError
 from .events import Emitter, EventType, Listener
@@ -120,12 +120,15 @@ class App:
                                              self._window_opener, credentials,
                                              device_info(self._device_id()))
             return await self._logged_in(auth, credentials.provider_type)
-        auth = await self._fetcher.fetch(
-            "POST",
-            routes.login(self._id, credentials.provider_name),
-            body=login_body(credentials, self._device_id()),
-            parse=AuthResponse.from_json,
-        )
+        if credentials.ceremony is not None:  # Passkeys: options, the authenticator, login.
+            auth = await credentials.ceremony(self._fetcher, self._id,
+                                              login_body(credentials, self._device_id()))
+            return await self._logged_in(auth, credentials.provider_type)
+        # A login may answer with a second-factor challenge (mfa.SecondFactorRequired).
+        auth = await mfa.log_in(
+            self._fetcher, self._id, routes.login(self._id, credentials.provider_name),
+            login_body(credentials, self._device_id()),
+            lambda done: self._logged_in(done, credentials.provider_type))
         return await self._logged_in(auth, credentials.provider_type)
 
     async def complete_redirect_log_in(self) -> User | None:

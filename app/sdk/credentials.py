@@ -38,6 +38,8 @@ class Credentials:
     reuse: bool = False
     #: Social credentials only: the app page the provider's redirect flow returns to.
     redirect_url: str | None = None
+    #: Passkey credentials only: the ceremony that talks to the authenticator and logs in.
+    ceremony: Any = field(default=None, repr=False, compare=False)
 
     @property
     def redirects(self) -> bool:
@@ -82,6 +84,25 @@ class Credentials:
             # name would be overwritten without a trace.
             raise ValueError("The function credentials payload must not have a key 'options'.")
         return cls(routes.CUSTOM_FUNCTION, dict(payload))
+
+    @classmethod
+    def passkey(cls, authenticator: Any, *, conditional: bool = False) -> Credentials:
+        """Sign in with a passkey the ``authenticator`` has (``app.sdk.passkeys``): no email,
+        the browser offers the passkeys it has for this site. ``conditional`` waits for the
+        user to pick one from the browser's autofill of a ``webauthn`` input."""
+        from .passkeys import sign_in
+
+        return cls(routes.PASSKEY, {}, ceremony=sign_in(authenticator, conditional=conditional))
+
+    @classmethod
+    def new_passkey(cls, authenticator: Any, *, name: str | None = None,
+                    user_name: str = "") -> Credentials:
+        """Create an account with only a passkey (``user_name`` is what the authenticator
+        shows for it; ``name`` names the passkey in the account's list)."""
+        from .passkeys import sign_up
+
+        return cls(routes.PASSKEY, {}, ceremony=sign_up(authenticator, name=name,
+                                                        user_name=user_name))
 
 
     @classmethod

@@ -57,6 +57,15 @@ class ErrorCode(str, Enum):  # noqa: UP042 (str(), format() of members stay as b
     UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
     # Ours: the Admin API's group (project) id in the path is not this server's.
     GROUP_NOT_FOUND = "GroupNotFound"
+    # Ours: passkeys and second factors (issue 14).
+    PASSKEY_INVALID = "PasskeyInvalid"
+    PASSKEY_NOT_FOUND = "PasskeyNotFound"
+    LAST_IDENTITY = "LastIdentity"
+    SECOND_FACTOR_REQUIRED = "SecondFactorRequired"
+    SECOND_FACTOR_ENROLMENT_REQUIRED = "SecondFactorEnrolmentRequired"
+    SECOND_FACTOR_INVALID = "SecondFactorInvalid"
+    SECOND_FACTOR_EXISTS = "SecondFactorExists"
+    SECOND_FACTOR_NOT_FOUND = "SecondFactorNotFound"
     # Client-only: the request never got a response.
     NETWORK_ERROR = "NetworkError"
     # Client-only: the window of a redirect login closed (or never opened) before a result.

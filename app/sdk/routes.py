@@ -140,3 +140,36 @@ def api_key_enable(key_id: str) -> str:
 def api_key_disable(key_id: str) -> str:
     """``PUT``: disable one API key."""
     return f"{api_key(key_id)}/disable"
+
+
+# Passkeys and second factors (issue 14): Latchkey's additions to the client API.
+PASSKEY = "passkey"
+PASSKEY_REGISTER_OPTIONS = "register/options"
+PASSKEY_REGISTER = "register"
+PASSKEY_LOGIN_OPTIONS = "login/options"
+PASSKEY_CREDENTIALS = "credentials"
+MFA_STATUS = ""
+MFA_TOTP = "totp"
+MFA_TOTP_CONFIRM = "totp/confirm"
+MFA_TOTP_DISABLE = "totp/disable"
+MFA_RECOVERY_CODES = "recovery-codes"
+MFA_VERIFY = "verify"
+MFA_PASSKEY_OPTIONS = "passkey/options"
+
+
+def passkey(app_id: str, action: str) -> str:
+    """``POST``: a passkey ceremony step (``register/options``, ``register``,
+    ``login/options``); ``GET`` on ``credentials`` lists the caller's passkeys."""
+    return f"{provider(app_id, PASSKEY)}/{action}"
+
+
+def passkey_credential(app_id: str, credential_id: str) -> str:
+    """``PATCH`` renames, ``DELETE`` deletes one of the caller's passkeys."""
+    return f"{passkey(app_id, PASSKEY_CREDENTIALS)}/{_seg(credential_id)}"
+
+
+def mfa(app_id: str, action: str = MFA_STATUS) -> str:
+    """Second factors: ``GET`` the status; ``POST`` ``totp`` (enrol), ``totp/confirm``,
+    ``totp/disable``, ``recovery-codes``, ``verify`` (finish a login), ``passkey/options``."""
+    base = f"{app_path(app_id)}/auth/mfa"
+    return f"{base}/{action}" if action else base

@@ -26,6 +26,8 @@ from .tokens import AuthResponse, custom_data, device_id
 
 if TYPE_CHECKING:
     from .app import App
+    from .mfa import SecondFactorAuth
+    from .passkeys import PasskeyAuth
 
 
 class UserState(StrEnum):
@@ -364,3 +366,19 @@ class User:
             return self.custom_data
         except ValueError:
             return {}
+
+    # Issue 14 (kept at the end of the class).
+    @property
+    def passkeys(self) -> PasskeyAuth:
+        """This user's passkeys (``register``, ``fetch_all``, ``rename``, ``delete``)."""
+        from .passkeys import PasskeyAuth
+
+        return PasskeyAuth(self)
+
+    @property
+    def mfa(self) -> SecondFactorAuth:
+        """This user's second factors (``status``, ``enrol_totp``, ``confirm_totp``,
+        ``disable_totp``, ``new_recovery_codes``)."""
+        from .mfa import SecondFactorAuth
+
+        return SecondFactorAuth(self)

@@ -74,6 +74,9 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
                 "description": "Admin API: a user's `_id`."},
     "email": {"name": "email", "in": "path", "required": True, "schema": {"type": "string"},
               "description": "Admin API: the address of an email/password registration."},
+    "credential_id": {"name": "credential_id", "in": "path", "required": True,
+                      "schema": {"type": "string"},
+                      "description": "The `id` of one of the caller's passkeys (base64url)."},
 }
 
 

@@ -154,7 +154,10 @@ OPERATIONS: tuple[Operation, ...] = (
         errors={**_BODY_ERRORS,
                 401: "The credentials are refused (`InvalidPassword` with the text "
                      "`unauthorized`, `AuthError`), the user is disabled (`UserDisabled`), or "
-                     "the link's access token is unusable (`MissingAuthReq`, `InvalidSession`).",
+                     "the link's access token is unusable (`MissingAuthReq`, `InvalidSession`). "
+                     "Latchkey's addition: a user with a second factor gets "
+                     "`SecondFactorRequired` (or `SecondFactorEnrolmentRequired`) with an "
+                     "`mfa_token` instead of tokens; a refused passkey, `PasskeyInvalid`.",
                 404: _APP_404 + ", or no such enabled provider (`AuthProviderNotFound`), or "
                      "the custom-function provider's function is missing (`FunctionNotFound`).",
                 409: "Linking an identity that another user has (`IdentityAlreadyLinked`).",
@@ -351,3 +354,8 @@ from .admin import ADMIN_OPERATIONS, ADMIN_TAGS  # noqa: E402
 
 OPERATIONS = (*OPERATIONS, *ADMIN_OPERATIONS)
 TAGS += ADMIN_TAGS
+# Passkeys and second factors (issue 14), in a module of their own.
+from .factor_operations import FACTOR_OPERATIONS, FACTOR_TAGS  # noqa: E402
+
+TAGS += FACTOR_TAGS
+OPERATIONS += FACTOR_OPERATIONS

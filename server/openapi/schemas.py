@@ -220,3 +220,7 @@ from .admin_schemas import ADMIN_SCHEMAS, ADMIN_SECURITY_SCHEMES  # noqa: E402
 
 SCHEMAS.update(ADMIN_SCHEMAS)
 SECURITY_SCHEMES.update(ADMIN_SECURITY_SCHEMES)
+# Passkeys and second factors (issue 14).
+from .factor_schemas import FACTOR_SCHEMAS  # noqa: E402
+
+SCHEMAS.update(FACTOR_SCHEMAS)

@@ -13,7 +13,7 @@ from app.sdk import routes as paths
 from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError
-from ..services import providers, ratelimit, sessions, userpass, users
+from ..services import mfa, providers, ratelimit, sessions, userpass, users
 from ..services.context import Services
 from .common import check_app, client_address, empty, json_body, json_ok
 
@@ -39,6 +39,7 @@ async def login(request: Request) -> Response:
     device_id = sessions.device_id_from(options)
     proof = await providers.prove(services, name, body, client_address(request), device_id)
     user = await _user_for(services, proof)
+    await mfa.after_password(services, user, name, device_id)  # Issue 14: may ask for more.
     return json_ok(await sessions.open_session(services, user, device_id, proof.api_key_id))
 
 

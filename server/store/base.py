@@ -96,6 +96,52 @@ class ApiKey:
     created_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Passkey:
+    """A WebAuthn credential of a user (issue 14); its ``passkey`` identity has the same id.
+
+    ``id`` and ``public_key`` are base64url text; ``sign_count`` is the authenticator's counter
+    at its last use, which only goes up (a lower one means a cloned authenticator).
+    """
+
+    id: str
+    user_id: str
+    public_key: str
+    sign_count: int
+    name: str
+    created_at: float
+    last_used_at: float | None = None
+    transports: tuple[str, ...] = ()
+    aaguid: str = ""
+    backed_up: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuthChallenge:
+    """One ceremony's server-side state (a WebAuthn challenge, a login waiting for its second
+    factor); ``id`` is the hash of the handle the client holds, and it is used once."""
+
+    id: str
+    kind: str
+    user_id: str | None
+    challenge: str
+    expires_at: float
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TotpFactor:
+    """A user's TOTP authenticator: its secret, whether it was confirmed, the last time step a
+    code was accepted for (a code is good once), and how many recovery codes are left."""
+
+    user_id: str
+    secret: str
+    confirmed: bool
+    last_step: int
+    created_at: float
+    recovery_codes_left: int = 0
+
+
 class Store(Protocol):
     """Persistence for users, identities, sessions, keys, tokens and documents."""
 
@@ -269,6 +315,64 @@ class Store(Protocol):
     async def delete_pending_userpass(self, email: str) -> bool:
         """Delete the account of exactly this (stored) address and its tokens, unless a user
         logged in with it already (that goes with ``delete_user``)."""
+        ...
+
+    # Passkeys (issue 14). A passkey and its ``passkey`` identity are written and deleted together.
+    async def add_passkey(self, passkey: Passkey, provider_id: str,
+                          new_user: UserRecord | None = None) -> None:
+        """Insert a passkey with its identity (of ``provider_id``): for ``new_user``, created
+        with it, when given, else appended to the existing user ``passkey.user_id``.
+        ``Conflict`` if the credential is known or the user does not exist."""
+        ...
+    async def get_passkey(self, credential_id: str) -> Passkey | None: ...
+    async def list_passkeys(self, user_id: str) -> list[Passkey]:
+        """A user's passkeys, oldest first."""
+        ...
+    async def use_passkey(self, credential_id: str, sign_count: int, when: float) -> bool:
+        """Record a use: set the counter and ``last_used_at`` if ``sign_count`` is above the
+        stored counter (or both are 0, for authenticators without one); else change nothing
+        and answer ``False`` (a replayed or cloned authenticator)."""
+        ...
+    async def rename_passkey(self, user_id: str, credential_id: str, name: str) -> bool: ...
+    async def delete_passkey(self, user_id: str, credential_id: str) -> bool:
+        """Delete a user's passkey with its identity; ``Conflict`` if that identity is the
+        user's last way to log in."""
+        ...
+
+    # Ceremonies in progress: stored server side, each used once.
+    async def put_challenge(self, challenge: AuthChallenge) -> None:
+        """Insert a challenge; expired ones are purged as the store goes."""
+        ...
+    async def get_challenge(self, challenge_id: str, now: float) -> AuthChallenge | None:
+        """The challenge if it exists and has not expired at ``now``, left in place."""
+        ...
+    async def take_challenge(self, challenge_id: str, now: float) -> AuthChallenge | None:
+        """Delete the challenge and answer it if it had not expired at ``now``: of two takers
+        of one challenge, only one gets it."""
+        ...
+
+    # Second factors: a TOTP authenticator and its recovery codes (stored hashed).
+    async def put_totp(self, factor: TotpFactor) -> None:
+        """Store an unconfirmed TOTP factor, replacing an unconfirmed one; ``Conflict`` if the
+        user has a confirmed one or does not exist."""
+        ...
+    async def get_totp(self, user_id: str) -> TotpFactor | None: ...
+    async def confirm_totp(self, user_id: str, step: int, recovery_hashes: list[str]) -> bool:
+        """Confirm the user's unconfirmed factor with the step of its first code and set its
+        recovery codes; ``False`` if there is no unconfirmed factor."""
+        ...
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Accept a code of time step ``step`` for a confirmed factor if it is later than the
+        last accepted one: of two uses of one code, only one gets ``True``."""
+        ...
+    async def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        """Delete one recovery code of the user; whether it was there."""
+        ...
+    async def set_recovery_codes(self, user_id: str, code_hashes: list[str]) -> bool:
+        """Replace a confirmed factor's recovery codes; ``False`` without one."""
+        ...
+    async def delete_factors(self, user_id: str) -> bool:
+        """Delete the user's TOTP factor and recovery codes; whether there was a factor."""
         ...
 
 

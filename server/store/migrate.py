@@ -52,11 +52,15 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("admin_keys", ("id", "name", "public_key", "key_hash", "disabled", "created_at")),
     ("admin_sessions", ("id", "key_id", "token_hash", "device_id", "created_at",
                         "expires_at")),
+    ("passkeys", ("id", "user_id", "public_key", "sign_count", "name", "transports", "aaguid",
+                  "backed_up", "created_at", "last_used_at")),
+    ("totp_factors", ("user_id", "secret", "confirmed", "last_step", "created_at")),
+    ("recovery_codes", ("user_id", "code_hash")),
 )
 #: Tables added to the schema later: a source made before them has none, and copies no rows.
 LATER_TABLES = frozenset({"admin_keys", "admin_sessions"})
 #: Tables emptied by ``force``; ``meta`` is merged instead, keeping the target's schema version.
-REPLACED = (*(name for name, _ in TABLES), "rate_events")
+REPLACED = (*(name for name, _ in TABLES), "rate_events", "auth_challenges")
 SIGNING_KEY = "signing_key"
 
 

@@ -101,3 +101,40 @@ CREATE TABLE IF NOT EXISTS admin_sessions (
     expires_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS admin_sessions_key ON admin_sessions(key_id);
+-- Passkeys (issue 14): one row per WebAuthn credential, beside its 'passkey' identity.
+CREATE TABLE IF NOT EXISTS passkeys (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    public_key TEXT NOT NULL,
+    sign_count BIGINT NOT NULL DEFAULT 0,
+    name TEXT NOT NULL,
+    transports TEXT NOT NULL DEFAULT '[]',
+    aaguid TEXT NOT NULL DEFAULT '',
+    backed_up INTEGER NOT NULL DEFAULT 0,
+    created_at DOUBLE PRECISION NOT NULL,
+    last_used_at DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS passkeys_user ON passkeys(user_id, created_at);
+-- Ceremonies in progress (WebAuthn challenges, logins waiting for a second factor).
+CREATE TABLE IF NOT EXISTS auth_challenges (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    user_id TEXT,
+    challenge TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    expires_at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_challenges_expiry ON auth_challenges(expires_at);
+-- Second factors: a TOTP secret per user and its recovery codes (SHA-256 hashes).
+CREATE TABLE IF NOT EXISTS totp_factors (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    secret TEXT NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    last_step BIGINT NOT NULL DEFAULT 0,
+    created_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recovery_codes (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    PRIMARY KEY (user_id, code_hash)
+);

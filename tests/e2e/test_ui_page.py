@@ -31,7 +31,8 @@ from .ui_helpers import (
 )
 
 PAGES = ("/", "/index.html", "/confirm.html", "/reset.html")
-NOT_IN_PYSCRIPT = {"app/main.py", "app/embed.py", "app/sdk/adapters/native.py"}
+NOT_IN_PYSCRIPT = {"app/main.py", "app/embed.py", "app/embed_factors.py",
+                   "app/sdk/adapters/native.py"}
 
 
 def test_pyscript_toml_copies_every_module_of_app():

@@ -582,3 +582,38 @@ def test_bson_types_round_trip_with_realm_web(server_factory: Any) -> None:
     assert result["customData"]["v3"] == {"$binary": {"base64": "OyQRAeK7QlWMr0E2xWapYg==",
                                                       "subType": "04"}}
     assert result["customData"]["v7"] == {"$numberDecimal": "1.10"}
+
+
+# --------------------------------------------------------------------------------------------
+# Second factors (issue 14): what a realm-web app sees for a user who has one
+
+
+def test_realm_web_sees_a_second_factor_as_a_failed_login(live_server: Any) -> None:
+    import pyotp
+
+    from app.sdk import routes
+
+    base = f"{live_server.base_url}{routes.API_PREFIX}/app/{live_server.app_id}"
+    email, password = "two-step@example.com", "s3cret-pass"
+    assert _http("POST", f"{base}/auth/providers/local-userpass/register",
+                 {"email": email, "password": password})[0] == 201
+    status, session = _http("POST", f"{base}/auth/providers/local-userpass/login",
+                            {"username": email, "password": password})
+    assert status == 200, session
+    token = session["access_token"]
+    base_url = live_server.base_url
+    status, shown = _http("POST", base_url + routes.mfa(live_server.app_id, routes.MFA_TOTP),
+                          {}, token)
+    assert status == 200, shown
+    code = pyotp.TOTP(shown["secret"]).now()
+    assert _http("POST", base_url + routes.mfa(live_server.app_id, routes.MFA_TOTP_CONFIRM),
+                 {"code": code}, token)[0] == 200
+    payload = run_driver_raw(live_server, "function_call", name="translate",
+                             args=["hello", "en_fr"],
+                             credentials={"type": "emailPassword", "email": email,
+                                          "password": password})
+    # A MongoDBRealmError: no tokens, no user, no crash, and no refresh-and-retry loop.
+    assert payload["ok"] is False
+    assert (payload["step"], payload["statusCode"], payload["errorCode"]) == (
+        "login", 401, "SecondFactorRequired"), payload
+    assert payload["error"].endswith(": second factor required (status 401 Unauthorized)")

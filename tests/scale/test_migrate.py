@@ -95,6 +95,7 @@ def test_a_filled_sqlite_store_moves_to_postgresql(postgres_server: PostgresServ
     assert counts == {"users": "3", "identities": "4", "userpass_accounts": "3",
                       "userpass_tokens": "1", "sessions": "3", "api_keys": "1",
                       "documents": "1", "admin_keys": "1", "admin_sessions": "1",
+                      "passkeys": "0", "totp_factors": "0", "recovery_codes": "0",
                       "meta": "1"}, done.stdout
     assert "existing tokens stay valid" in done.stdout
     assert rows(target) == rows(f"sqlite:{source}")

@@ -128,6 +128,7 @@ def test_enabled_providers_are_listed(social_server: Callable[..., SocialServer]
             {"name": "anon-user", "type": "anon-user"},
             {"name": "local-userpass", "type": "local-userpass"},
             {"name": "custom-function", "type": "custom-function"},
+            {"name": "passkey", "type": "passkey"},
             {"name": "oauth2-google", "type": "oauth2-google", "display_name": "Google"},
             {"name": "oidc", "type": "oidc", "display_name": "OpenID Connect"},
             {"name": "oauth2-facebook", "type": "oauth2-facebook", "display_name": "Facebook"},

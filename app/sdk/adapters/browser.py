@@ -15,6 +15,7 @@ copies the options into a plain JS object), so there is no proxy to destroy.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -204,3 +205,84 @@ class WebLocks:
         if "error" in outcome:
             raise outcome["error"]
         return str(outcome["value"])
+
+
+class BrowserAuthenticator:
+    """Passkeys with the browser's ``navigator.credentials`` (issue 14): the ``Authenticator``
+    of ``app.sdk.passkeys``. Options go in through ``PublicKeyCredential.parse*FromJSON`` and
+    the credential comes back as ``toJSON()`` text, so only plain JSON crosses the FFI.
+
+    One request runs at a time: a new one aborts a waiting conditional (autofill) request
+    first, as browsers allow only one. A refusal, cancel or abort raises
+    ``PasskeyCeremonyError`` with the DOMException's name (``NotAllowedError`` ...).
+
+    ```python
+    user = await app.log_in(Credentials.passkey(BrowserAuthenticator()))
+    ```
+    """
+
+    def __init__(self) -> None:
+        self._abort: Any = None
+
+    @staticmethod
+    def available() -> bool:
+        """Whether this browser has WebAuthn at all (``PublicKeyCredential``)."""
+        return js is not None and not _missing(getattr(js, "PublicKeyCredential", None))
+
+    @staticmethod
+    async def conditional_available() -> bool:
+        """Whether the browser offers passkeys in a field's autofill (conditional UI)."""
+        if not BrowserAuthenticator.available():
+            return False
+        check: Any = getattr(js.PublicKeyCredential, "isConditionalMediationAvailable", None)
+        return False if _missing(check) else bool(await check())
+
+    def cancel(self) -> None:
+        """Abort the request that is waiting, if any (a conditional one, usually)."""
+        if self._abort is not None:
+            self._abort.abort()
+            self._abort = None
+
+    async def create(self, options: dict[str, Any]) -> dict[str, Any]:
+        browser = _require_browser("BrowserAuthenticator")
+        parsed = browser.PublicKeyCredential.parseCreationOptionsFromJSON(_js(options))
+        return await self._run("create", parsed, None)
+
+    async def get(self, options: dict[str, Any], *, conditional: bool = False
+                  ) -> dict[str, Any]:
+        browser = _require_browser("BrowserAuthenticator")
+        parsed = browser.PublicKeyCredential.parseRequestOptionsFromJSON(_js(options))
+        return await self._run("get", parsed, "conditional" if conditional else None)
+
+    async def _run(self, verb: str, public_key: Any, mediation: str | None) -> dict[str, Any]:
+        from ..passkeys import PasskeyCeremonyError
+
+        self.cancel()
+        controller = js.AbortController.new()
+        self._abort = controller
+        init = js.Object.new()
+        init.publicKey = public_key
+        init.signal = controller.signal
+        if mediation is not None:
+            init.mediation = mediation
+        try:
+            credential = await getattr(js.navigator.credentials, verb)(init)
+        except JsException as exc:
+            name = str(getattr(exc, "name", "") or str(exc).split(":", 1)[0]).strip()
+            raise PasskeyCeremonyError(name or "Error", str(exc)) from None
+        finally:
+            if self._abort is controller:
+                self._abort = None
+        if _missing(credential):
+            raise PasskeyCeremonyError("NotAllowedError", "No passkey was chosen.")
+        value: dict[str, Any] = json.loads(str(js.JSON.stringify(credential.toJSON())))
+        return value
+
+
+def _missing(value: Any) -> bool:
+    return value is None or type(value).__name__ == "JsNull"
+
+
+def _js(value: dict[str, Any]) -> Any:
+    # Through JSON text: plain JS objects and arrays, no proxies to destroy.
+    return js.JSON.parse(json.dumps(value))

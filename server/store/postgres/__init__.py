@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .admin import Admin
 from .data import Data
+from .factors import Factors
 from .imports import Imports
 from .sessions import Sessions
 from .userpass import Userpass
@@ -26,5 +27,5 @@ from .users import Users
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore(Users, Userpass, Sessions, Data, Imports, Admin):
+class PostgresStore(Users, Userpass, Sessions, Data, Imports, Admin, Factors):
     """``Store`` on a PostgreSQL database named by a ``postgresql://`` URL (a libpq conninfo)."""

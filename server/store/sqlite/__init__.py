@@ -18,6 +18,7 @@ from __future__ import annotations
 from ..schema import SCHEMA_VERSION, schema_statements
 from .admin import Admin
 from .data import Data
+from .factors import Factors
 from .imports import Imports
 from .sessions import Sessions
 from .userpass import Userpass
@@ -26,5 +27,5 @@ from .users import Users
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "schema_statements"]
 
 
-class SQLiteStore(Users, Userpass, Sessions, Data, Imports, Admin):
+class SQLiteStore(Users, Userpass, Sessions, Data, Imports, Admin, Factors):
     """``Store`` on a SQLite file (or ``:memory:``)."""

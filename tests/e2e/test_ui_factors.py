@@ -1,0 +1,215 @@
+"""Passkeys and two-step verification on the page (issue 14), in Chromium with its virtual
+authenticator (CDP ``WebAuthn.addVirtualAuthenticator``): an account with only a passkey that
+comes back on reload and signs in again, a password account that adds, renames and deletes a
+passkey, turns on TOTP (codes computed here) and is asked for a code at its next login.
+
+WebAuthn needs a secure context and an RP id that is a domain, so the page is opened as
+``http://localhost:<port>`` (the server still listens on 127.0.0.1) and the config names that
+origin.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import LiveServer, bind_loopback, make_settings, start_server
+
+from .ui_helpers import PASSWORD, shot, violations, wait_ready, watch
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def factor_server(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+    sock = bind_loopback()
+    origin = f"http://localhost:{sock.getsockname()[1]}"
+    settings = make_settings(tmp_path / "data", {
+        "cors": {"allowed_origins": [origin]},
+        "providers": {"passkey": {"enabled": True, "rp_id": "localhost", "origins": [origin]}},
+        "mfa": {"enabled": True}})
+    live = start_server(settings, sock)
+    yield live, origin
+    live.stop()
+
+
+def virtual_authenticator(page: Page) -> Any:
+    """A platform authenticator with resident keys and user verification, always present."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True,
+        "automaticPresenceSimulation": True}})
+    return cdp
+
+
+def fresh_step() -> None:
+    left = 30 - time.time() % 30
+    if left < 4:
+        time.sleep(left + 0.05)
+
+
+def test_passkeys_and_two_step_verification_on_the_page(page: Page, factor_server: Any) -> None:
+    live, origin = factor_server
+    watch(page)
+    page.goto(origin)
+    wait_ready(page)
+    virtual_authenticator(page)
+
+    # An account with only a passkey.
+    page.get_by_role("button", name="Create an account with a passkey").click()
+    expect(page.locator("html")).to_have_attribute("data-view", "account")
+    expect(page.locator("#passkeys-list li")).to_have_count(1)
+    expect(page.locator("#passkeys-list")).to_contain_text("Passkey on Linux")
+    expect(page.locator("#totp")).to_be_hidden()  # No password: nothing to add a code to.
+    shot(page, "passkey-account")
+
+    # It comes back on reload, and signs in again with the passkey after logging out.
+    page.reload()
+    wait_ready(page)
+    expect(page.locator("html")).to_have_attribute("data-view", "account")
+    expect(page.locator("#passkeys-list li")).to_have_count(1)
+    page.locator('#accounts-list button[data-action="log-out"]').click()
+    expect(page.locator("html")).to_have_attribute("data-view", "signin")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.locator("html")).to_have_attribute("data-view", "account")
+    expect(page.locator("#passkeys-list li")).to_have_count(1)
+    # Its only passkey cannot be deleted.
+    page.get_by_role("button", name="Delete Passkey on Linux").click()
+    expect(page.locator("#passkeys-error")).to_contain_text("only way into this account")
+    page.locator('#accounts-list button[data-action="remove"]').click()
+    expect(page.locator("html")).to_have_attribute("data-view", "signin")
+
+    # A password account adds a passkey, renames it and deletes it.
+    page.locator("#register-details summary").click()
+    page.fill("#register-email", "ada@example.com")
+    page.fill("#register-password", PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("html")).to_have_attribute("data-view", "account")
+    expect(page.locator("#passkeys-list li")).to_have_count(0)
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.locator("#passkeys-list li")).to_have_count(1)
+    expect(page.locator("#passkeys-message")).to_contain_text("Passkey added")
+    page.get_by_role("button", name="Rename Passkey on Linux").click()
+    expect(page.get_by_label("Passkey name")).to_be_focused()
+    page.get_by_label("Passkey name").fill("Work laptop")
+    page.keyboard.press("Enter")
+    expect(page.locator("#passkeys-list")).to_contain_text("Work laptop")
+    page.get_by_role("button", name="Delete Work laptop").click()
+    expect(page.locator("#passkeys-list li")).to_have_count(0)
+
+    # Two-step verification: QR and key once, a code, recovery codes once.
+    fresh_step()
+    page.get_by_role("button", name="Turn on two-step verification").click()
+    expect(page.locator("#totp-qr svg")).to_be_visible()
+    secret = page.locator("#totp-secret").text_content() or ""
+    page.fill("#totp-code", pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on", exact=True).click()
+    expect(page.locator("#recovery-list li")).to_have_count(10)
+    expect(page.locator("#recovery-title")).to_be_focused()
+    expect(page.locator("#totp-secret")).to_have_text("")
+    shot(page, "recovery-codes")
+    recovery = page.locator("#recovery-list li").first.text_content() or ""
+    page.get_by_role("button", name="I have saved them").click()
+    expect(page.locator("#totp-status")).to_contain_text("10 recovery codes left")
+
+    # The next password login asks for a code; a wrong one is refused, the next step's works.
+    page.locator('#accounts-list button[data-action="log-out"]').click()
+    page.fill("#login-email", "ada@example.com")
+    page.fill("#login-password", PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("#mfa-title")).to_be_focused()
+    expect(page.locator("#login-form")).to_be_hidden()
+    shot(page, "code-step")
+    page.fill("#mfa-code", "000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#mfa-form-error")).to_contain_text("wrong or was used")
+    page.fill("#mfa-code", pyotp.TOTP(secret).at(time.time() + 30))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("html")).to_have_attribute("data-view", "account")
+    expect(page.locator("#totp-status")).to_contain_text("On:")
+
+    # A recovery code turns it off.
+    page.fill("#totp-off-code", recovery)
+    page.get_by_role("button", name="Turn off two-step verification").click()
+    expect(page.locator("#totp-message")).to_contain_text("is off")
+    assert violations(page) == []
+
+
+def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> None:
+    from .test_ui_embed import HostPage, ready
+
+    host = HostPage()
+    shop = host.origin.replace("127.0.0.1", "localhost")
+    sock = bind_loopback()
+    latchkey = f"http://localhost:{sock.getsockname()[1]}"
+    live = start_server(make_settings(tmp_path / "embed", {
+        "cors": {"allowed_origins": [shop]},
+        "providers": {"passkey": {"enabled": True, "rp_id": "localhost", "origins": [shop]}},
+        "mfa": {"enabled": True}}), sock)
+    try:
+        host.serve(latchkey)
+        watch(page)
+        page.goto(shop + "/")
+        ready(page)
+        virtual_authenticator(page)
+        widget = page.locator("#login")
+
+        # An account with only a passkey, in the widget; it comes back on reload.
+        widget.get_by_role("button", name="Create an account with a passkey").click()
+        expect(widget.locator(".lk-who")).to_contain_text("Signed in as")
+        expect(widget.get_by_role("button", name="Delete Passkey")).to_be_visible()
+        page.reload()
+        ready(page)
+        expect(widget.locator(".lk-who")).to_contain_text("Signed in as")
+        widget.get_by_role("button", name="Log out").click()
+        expect(widget.locator(".lk-who")).to_be_hidden()
+        widget.get_by_role("button", name="Sign in with a passkey").click()
+        expect(widget.locator(".lk-who")).to_be_visible()
+        passkey_user = page.evaluate("() => Latchkey.currentUser()")
+        assert [i["providerType"] for i in passkey_user["identities"]] == ["passkey"]
+        widget.get_by_role("button", name="Log out").click()
+        expect(widget.locator(".lk-who")).to_be_hidden()
+
+        # A password account links a passkey and deletes it; with TOTP on, the widget asks for
+        # a code after the password.
+        page.evaluate(f"() => Latchkey.register('ada@example.com', '{PASSWORD}')")
+        page.evaluate(f"() => Latchkey.logIn('emailPassword', 'ada@example.com', '{PASSWORD}')")
+        widget.get_by_role("button", name="Add a passkey").click()
+        expect(widget.get_by_role("button", name="Delete Passkey")).to_be_visible()
+        assert len(page.evaluate("() => Latchkey.passkeys()")) == 1
+        widget.get_by_role("button", name="Delete Passkey").click()
+        expect(widget.get_by_role("button", name="Delete Passkey")).to_have_count(0)
+        fresh_step()
+        widget.get_by_role("button", name="Turn on two-step verification").click()
+        expect(widget.locator(".lk-qr svg")).to_be_visible()
+        secret = widget.locator("code").text_content() or ""
+        widget.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        widget.get_by_role("button", name="Turn on", exact=True).click()
+        expect(widget.locator(".lk-recovery li")).to_have_count(10)
+        expect(widget.locator(".lk-recovery")).to_be_focused()
+        shot(page, "embed-recovery-codes")
+        widget.get_by_role("button", name="I have saved them").click()
+        assert page.evaluate("() => Latchkey.secondFactorStatus()")["totp"] is True
+        widget.get_by_role("button", name="Log out").click()
+        expect(widget.locator(".lk-who")).to_be_hidden()
+        widget.get_by_label("Email").fill("ada@example.com")
+        widget.get_by_label("Password").fill(PASSWORD)
+        widget.get_by_role("button", name="Sign in", exact=True).click()
+        code = widget.get_by_label("Code from your authenticator app, or a recovery code")
+        expect(code).to_be_focused()
+        shot(page, "embed-code-step")
+        code.fill(pyotp.TOTP(secret).at(time.time() + 30))
+        widget.get_by_role("button", name="Verify").click()
+        expect(widget.locator(".lk-who")).to_have_text("Signed in as ada@example.com")
+        assert violations(page) == []
+    finally:
+        live.stop()
+        host.close()
