@@ -211,3 +211,24 @@ class Store(Protocol):
         user, so a token dies with its session at no extra round trip.
         """
         ...
+
+    # Token refresh (issue 15): everything a refresh reads, in one read.
+    async def get_session_for_refresh(
+        self, session_id: str, collection: str | None
+    ) -> RefreshRead | None:
+        """The session ``session_id`` with its user and, when ``collection`` is given, the
+        user's document in that collection (custom user data); ``None`` without the session.
+
+        One read, so a refresh on a networked store costs one round trip, not three.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRead:
+    """What ``get_session_for_refresh`` found: the session, its user (``None`` if gone) and
+    the user's document (``None`` if absent or not asked for)."""
+
+    session: Session
+    user: UserRecord | None
+    document: dict[str, Any] | None
