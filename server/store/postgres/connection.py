@@ -6,8 +6,8 @@ live here too. It imports psycopg (the ``postgres`` extra) and nothing of the HT
 
 Rule 1: every ``Store`` method is one transaction on one pooled connection (``autocommit`` is on,
 so ``conn.transaction()`` is the only ``BEGIN`` ... ``COMMIT``), retried whole if PostgreSQL
-aborts it for a deadlock or a serialisation failure. A method that is a single ``SELECT`` runs
-without the explicit transaction (``_read``): in autocommit mode it is one already.
+aborts it for a deadlock or a serialisation failure. A method that is a single statement runs
+without the explicit transaction (``_read``, ``_write``): in autocommit mode it is one already.
 
 Rule 2: the schema is the same ``schema.sql`` as SQLite's, created at ``open`` under a
 transaction-scoped advisory lock: processes starting together on an empty database would
@@ -74,14 +74,19 @@ class Connection:
             pool, self._pool = self._pool, None
             await pool.close()
 
-    async def _run(self, fn: Callable[[Cursor], Awaitable[T]]) -> T:
+    async def _run(self, fn: Callable[[Cursor], Awaitable[T]], *, transaction: bool = True) -> T:
         for _ in range(RETRIES - 1):
             try:
-                return await self._attempt(fn)
+                return await self._attempt(fn, transaction)
             except (asyncpg.exceptions.DeadlockDetectedError,
                     asyncpg.exceptions.SerializationError):
                 continue  # A deadlock or serialisation failure committed nothing: run it again.
-        return await self._attempt(fn)
+        return await self._attempt(fn, transaction)
+
+    async def _write(self, query: LiteralString, params: tuple[Any, ...]) -> int:
+        # One statement is a transaction of its own in autocommit mode, as for reads: one
+        # round trip instead of BEGIN, statement, COMMIT. Its row count.
+        return await self._run(_exec(query, params), transaction=False)
 
     async def _read(self, fn: Callable[[Cursor], Awaitable[T]]) -> T:
         # One SELECT is a transaction of its own: one round trip to the server instead of
@@ -91,9 +96,9 @@ class Connection:
         except LOST:
             return await self._lend(fn, transaction=False)
 
-    async def _attempt(self, fn: Callable[[Cursor], Awaitable[T]]) -> T:
+    async def _attempt(self, fn: Callable[[Cursor], Awaitable[T]], transaction: bool) -> T:
         try:
-            return await self._lend(fn, transaction=True)
+            return await self._lend(fn, transaction=transaction)
         except asyncpg.exceptions.IntegrityConstraintViolationError as exc:
             raise Conflict(str(exc)) from exc
 

@@ -13,7 +13,7 @@ from psycopg.rows import DictRow
 
 from ... import ejson
 from ..base import Conflict, Identity, RefreshRead, Session, UserRecord
-from .connection import Connection, Cursor, _absent, _all, _exec, _one, _opt_str, _row
+from .connection import Connection, Cursor, _absent, _all, _one, _opt_str, _row
 
 _USER = """
 SELECT u.id, u.type, u.disabled, u.data, u.created_at, u.last_login_at,
@@ -78,8 +78,8 @@ class Users(Connection):
         self, provider_type: str, identity_id: str, data: dict[str, Any]
     ) -> None:
         if not _absent(provider_type, identity_id):
-            await self._run(_exec("UPDATE identities SET data=%s WHERE provider_type=%s AND id=%s",
-                                  (json.dumps(data), provider_type, identity_id)))
+            await self._write("UPDATE identities SET data=%s WHERE provider_type=%s AND id=%s",
+                              (json.dumps(data), provider_type, identity_id))
 
     async def set_user_disabled(self, user_id: str, disabled: bool) -> bool:
         async def fn(c: Cursor) -> bool:
@@ -94,8 +94,8 @@ class Users(Connection):
 
     async def touch_login(self, user_id: str, when: float) -> None:
         if not _absent(user_id):
-            await self._run(_exec("UPDATE users SET last_login_at=%s WHERE id=%s",
-                                  (when, user_id)))
+            await self._write("UPDATE users SET last_login_at=%s WHERE id=%s",
+                              (when, user_id))
 
     async def delete_user(self, user_id: str) -> bool:
         async def fn(c: Cursor) -> bool:
