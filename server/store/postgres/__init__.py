@@ -3,9 +3,10 @@
 Several server processes, on one machine or many, use one database; this package holds what
 makes that safe. ``PostgresStore`` is the ``Store`` of a ``postgresql://`` database URL. Its
 methods live by concern: ``connection`` (the schema, the rules of how queries run and the query
-helpers), ``pool`` (the connections and the cursor the queries run on), ``users`` (users and identities), ``userpass`` (email/password accounts and
-tokens), ``sessions`` (sessions and API keys) and ``data`` (meta, documents, rate limits). It
-imports asyncpg and psycopg (the ``postgres`` extra) and nothing of the HTTP layer.
+helpers), ``pool`` (the connections and the cursor the queries run on), ``users`` (users and
+identities), ``userpass`` (email/password accounts and tokens), ``sessions`` (sessions and API
+keys) and ``data`` (meta, documents, rate limits). It imports asyncpg and psycopg (the
+``postgres`` extra) and nothing of the HTTP layer.
 
 ```python
 store = PostgresStore("postgresql://latchkey@db.internal/latchkey")

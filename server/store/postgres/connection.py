@@ -2,7 +2,8 @@
 
 ``Connection`` creates the schema and runs every query of the concern modules (``users``,
 ``userpass``, ``sessions``, ``data``) under the rules below; the small query helpers they share
-live here too. It imports asyncpg and psycopg (the ``postgres`` extra) and nothing of the HTTP layer.
+live here too. It imports asyncpg and psycopg (the ``postgres`` extra), nothing of the HTTP
+layer.
 
 Rule 1: every ``Store`` method is one transaction on one pooled connection (``autocommit`` is on,
 so ``conn.transaction()`` is the only ``BEGIN`` ... ``COMMIT``), retried whole if PostgreSQL
