@@ -155,9 +155,9 @@ def _measure(server: ServeProcess, work: Path, seconds: float,
         _wrk(server, call, lines_file, CONNECTIONS, 1)  # Warm up every worker and pool.
         pg = tree_cpu_seconds(postmaster) if postmaster else None
         busy, wrk_cpu = scale_model.busy_cpu_seconds(), scale_model.children_cpu_seconds()
-        cpu = server.cpu_seconds()
+        cpu, wall = server.cpu_seconds(), time.monotonic()
         run = _wrk(server, call, lines_file, CONNECTIONS, seconds)
-        cpu = server.cpu_seconds() - cpu
+        cpu, wall = server.cpu_seconds() - cpu, time.monotonic() - wall
         busy = scale_model.busy_cpu_seconds() - busy
         wrk_cpu = scale_model.children_cpu_seconds() - wrk_cpu
         spent = 0.0
@@ -165,7 +165,7 @@ def _measure(server: ServeProcess, work: Path, seconds: float,
             spent = tree_cpu_seconds(postmaster) - pg
             run["postgres_cpu_us_per_request"] = round(spent / run["requests"] * 1e6)
         scale_model.annotate(run, server_s=cpu, postgres_s=spent, wrk_s=wrk_cpu, busy_s=busy,
-                             cpus=os.cpu_count() or 1)
+                             wall_s=wall, cpus=os.cpu_count() or 1)
         out[call.name] = run
     return out
 

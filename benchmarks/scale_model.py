@@ -31,12 +31,14 @@ def children_cpu_seconds() -> float:
 
 
 def annotate(run: dict[str, Any], *, server_s: float, postgres_s: float, wrk_s: float,
-             busy_s: float, cpus: int) -> None:
-    """Add the costs per request and the model's requests/s to one wrk run's figures."""
+             busy_s: float, wall_s: float, cpus: int) -> None:
+    """Add the costs per request and the model's requests/s to one wrk run's figures
+    (``wall_s``: the wall time over which the CPU times were taken, wrk's start and end
+    included)."""
     requests = run["requests"]
-    if not requests or not run["rps"]:
+    if not requests or not run["rps"] or wall_s <= 0:
         return
-    duration = requests / run["rps"]
+    duration = wall_s
     others = max(0.0, busy_s - server_s - postgres_s - wrk_s)
     per_request = (server_s + postgres_s + wrk_s) / requests
     run["wrk_cpu_us_per_request"] = round(wrk_s / requests * 1e6)
