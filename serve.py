@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import sys
 from pathlib import Path
@@ -201,8 +202,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "LATCHKEY_LINK_BASE_URL": url,
         "LATCHKEY_ENVIRONMENT": args.environment or "",
     })
+    # uvicorn (0.37 on) kills a worker that does not answer its health check within 5 s, which
+    # a worker still importing on a busy machine can miss, and then its successor, in a loop;
+    # 30 s still replaces a hung worker.
+    patience = ({"timeout_worker_healthcheck": 30} if "timeout_worker_healthcheck"
+                in inspect.signature(uvicorn.run).parameters else {})
     uvicorn.run("server.asgi:from_environment", factory=True, workers=args.workers,
-                host=args.host, port=args.port, log_level="info", **proxy)
+                host=args.host, port=args.port, log_level="info", **proxy, **patience)
     return 0
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import scale_model
 from .common import APP_ID, REPO, ServerProcess, free_port
 from .throughput import _calls, _seed, _wrk
 
@@ -153,10 +154,18 @@ def _measure(server: ServeProcess, work: Path, seconds: float,
         lines_file.write_text("".join(f"{t}\t{b}\n" for t, b in call.lines))
         _wrk(server, call, lines_file, CONNECTIONS, 1)  # Warm up every worker and pool.
         pg = tree_cpu_seconds(postmaster) if postmaster else None
+        busy, wrk_cpu = scale_model.busy_cpu_seconds(), scale_model.children_cpu_seconds()
+        cpu, wall = server.cpu_seconds(), time.monotonic()
         run = _wrk(server, call, lines_file, CONNECTIONS, seconds)
+        cpu, wall = server.cpu_seconds() - cpu, time.monotonic() - wall
+        busy = scale_model.busy_cpu_seconds() - busy
+        wrk_cpu = scale_model.children_cpu_seconds() - wrk_cpu
+        spent = 0.0
         if postmaster and pg is not None and run["requests"]:
             spent = tree_cpu_seconds(postmaster) - pg
             run["postgres_cpu_us_per_request"] = round(spent / run["requests"] * 1e6)
+        scale_model.annotate(run, server_s=cpu, postgres_s=spent, wrk_s=wrk_cpu, busy_s=busy,
+                             wall_s=wall, cpus=os.cpu_count() or 1)
         out[call.name] = run
     return out
 
@@ -214,8 +223,32 @@ def report(results: dict[str, Any]) -> list[str]:
             lines.append(f"  {'':<8} {cfg['store']:<11} {cfg['workers']:>7} | "
                          f"{r['rps']:8.0f}{err} {ratio:5.2f}x | {r['p50_ms']:5.1f} "
                          f"{r['p99_ms']:6.1f} | {r['cpu_us_per_request']:11d} us | {pg_text}")
+    lines += model_lines(results)
     if any(r["errors"] for cfg in results["configs"] for r in cfg["calls"].values()):
         lines.append("  ! some requests failed (see the JSON)")
+    return lines
+
+
+def model_lines(results: dict[str, Any]) -> list[str]:
+    """The model's requests/s beside the measured ones, and its figures for 16 cores."""
+    lines = ["  model: (cores - other load) / CPU per request (server + PostgreSQL + wrk)"]
+    for name in CALLS:
+        for cfg in results["configs"]:
+            r = cfg["calls"][name]
+            if "model_rps" not in r:
+                continue
+            lines.append(f"  {name:<8} {cfg['store']:<11} {cfg['workers']:>7} | measured "
+                         f"{r['rps']:7.0f} | model {r['model_rps']:7d} | other load "
+                         f"{r['other_load_cores']:4.2f} cores | "
+                         f"wrk {r['wrk_cpu_us_per_request']} us")
+        pg = [c for c in results["configs"] if c["store"] == "postgresql"]
+        if pg:
+            r = min((c["calls"][name] for c in pg), key=lambda r: r["cpu_us_per_request"])
+            p16 = scale_model.predict(r["cpu_us_per_request"],
+                                      r.get("postgres_cpu_us_per_request", 0), 16)
+            lines.append(f"  {name:<8} 16 cores, 16 processes, clients elsewhere: "
+                         f"{p16['shared']:,} req/s with PostgreSQL on the same cores, "
+                         f"{p16['server_only']:,} with PostgreSQL on its own machine")
     return lines
 
 

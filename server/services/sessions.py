@@ -101,7 +101,11 @@ async def check_refresh(services: Services, authorization: str | None) -> Caller
 
 async def user_data_claim(services: Services, user_id: str) -> dict[str, Any]:
     """The custom user data to embed in an access token (relaxed EJSON, no ``_id``)."""
-    doc = await users.read_custom_data(services, user_id)
+    return data_claim(await users.read_custom_data(services, user_id))
+
+
+def data_claim(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """The access token's custom data claim of a custom user data document."""
     if not doc:
         return {}
     claim = ejson.to_relaxed({k: v for k, v in doc.items() if k != "_id"})
@@ -151,10 +155,31 @@ async def open_session(services: Services, user: UserRecord, device_id: str,
 
 
 async def refresh(services: Services, authorization: str | None) -> dict[str, str]:
-    """A new access token for a refresh token (which is not rotated)."""
-    caller = await check_refresh(services, authorization)
-    token = await access_token(services, caller.user.id, caller.session_id, caller.device_id)
-    return {"access_token": token}
+    """A new access token for a refresh token (which is not rotated).
+
+    The checks of ``check_refresh`` and the custom data of ``access_token``, on one store read
+    (``get_session_for_refresh``): one round trip on PostgreSQL instead of three.
+    """
+    token = bearer(authorization)
+    try:
+        claims = services.signer.verify(token, "refresh")
+    except TokenError as exc:
+        raise invalid_session(str(exc)) from exc
+    found = await services.store.get_session_for_refresh(
+        claims.session_id, users.custom_data_collection(services))
+    session = None if found is None else found.session
+    if found is None or session is None or not same_digest(token, session.token_hash):
+        raise invalid_session("failed to find refresh token")
+    if session.expires_at <= time.time():
+        raise invalid_session("refresh token expired")
+    if found.user is None:
+        raise invalid_session("user not found")
+    if found.user.disabled:
+        raise ApiError(ErrorCode.USER_DISABLED, 401, "user disabled")
+    access = services.signer.access_token(
+        found.user.id, session.id, session.device_id, data_claim(found.document),
+        services.settings.access_token_seconds)
+    return {"access_token": access}
 
 
 async def log_out(services: Services, authorization: str | None) -> None:

@@ -144,3 +144,9 @@ async def delete_custom_data(services: Services, user_id: str) -> bool:
     """Delete a user's custom user data document."""
     cfg = _custom_data_config(services)
     return False if cfg is None else await services.store.delete_document(cfg[0], user_id)
+
+
+def custom_data_collection(services: Services) -> str | None:
+    """The collection of custom user data, or ``None`` when the feature is off."""
+    cfg = _custom_data_config(services)
+    return None if cfg is None else cfg[0]

@@ -25,7 +25,8 @@ def open_store_for(database_url: str, data_dir: Path) -> Store:
         try:
             from .postgres import PostgresStore
         except ImportError as exc:
-            raise ValueError("A postgresql:// database needs psycopg: install the postgres extra "
+            raise ValueError("A postgresql:// database needs psycopg and asyncpg: install the "
+                             "postgres extra "
                              "(pip install -e '.[server,postgres]').") from exc
         return PostgresStore(database_url)
     if database_url.startswith("sqlite:"):

@@ -375,6 +375,17 @@ class Store(Protocol):
         """Delete the user's TOTP factor and recovery codes; whether there was a factor."""
         ...
 
+    # Token refresh (issue 15): everything a refresh reads, in one read.
+    async def get_session_for_refresh(
+        self, session_id: str, collection: str | None
+    ) -> RefreshRead | None:
+        """The session ``session_id`` with its user and, when ``collection`` is given, the
+        user's document in that collection (custom user data); ``None`` without the session.
+
+        One read, so a refresh on a networked store costs one round trip, not three.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AdminKey:
@@ -398,3 +409,13 @@ class AdminSession:
     device_id: str
     created_at: float
     expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRead:
+    """What ``get_session_for_refresh`` found: the session, its user (``None`` if gone) and
+    the user's document (``None`` if absent or not asked for)."""
+
+    session: Session
+    user: UserRecord | None
+    document: dict[str, Any] | None

@@ -116,12 +116,13 @@ class ServeProcess:
 
 
 def spawn(name: str, tmp: Path, database_url: str, config: Path, *args: str,
-          port: int | None = None) -> ServeProcess:
-    """Start ``serve.py`` without waiting for it (``wait_ready``)."""
+          port: int | None = None, wrap: tuple[str, ...] = ()) -> ServeProcess:
+    """Start ``serve.py`` without waiting for it (``wait_ready``); ``wrap`` prefixes the
+    command (``ip netns exec NAME``)."""
     port = port or free_port()
     data_dir = tmp / name
     log = tmp / f"{name}.log"
-    cmd = [sys.executable, str(REPO_ROOT / "serve.py"), "--host", "127.0.0.1", "--port",
+    cmd = [*wrap, sys.executable, str(REPO_ROOT / "serve.py"), "--host", "127.0.0.1", "--port",
            str(port), "--data-dir", str(data_dir), "--config", str(config), "--database",
            database_url, *args]
     with log.open("wb") as out:
@@ -192,14 +193,18 @@ def render_site(upstreams: list[int], port: int, source: Path = DEPLOY_NGINX) ->
 class Nginx:
     """nginx in the foreground with a private prefix, in front of some upstream ports."""
 
-    def __init__(self, tmp: Path, upstreams: list[int]) -> None:
+    def __init__(self, tmp: Path, upstreams: list[int], *, host: str = "127.0.0.1",
+                 wrap: tuple[str, ...] = ()) -> None:
         binary = nginx_binary()
         if binary is None:
             raise RuntimeError("nginx is not installed (scripts/setup test installs it)")
         self.prefix = tmp / f"nginx-{time.monotonic_ns()}"
         self.prefix.mkdir()
+        self.host = host
         self.port = free_port()
-        (self.prefix / "latchkey.conf").write_text(render_site(upstreams, self.port))
+        site = render_site(upstreams, self.port)
+        (self.prefix / "latchkey.conf").write_text(
+            site.replace(f"listen 127.0.0.1:{self.port};", f"listen {host}:{self.port};"))
         user = "user root;\n" if os.geteuid() == 0 else ""  # Workers must reach the prefix.
         conf = self.prefix / "nginx.conf"
         conf.write_text(
@@ -211,7 +216,7 @@ class Nginx:
             + "".join(f"    {kind}_temp_path {self.prefix}/{kind};\n"
                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
             + f"    include {self.prefix}/latchkey.conf;\n}}\n")
-        base = [binary, "-p", str(self.prefix), "-c", str(conf), "-e",
+        base = [*wrap, binary, "-p", str(self.prefix), "-c", str(conf), "-e",
                 str(self.prefix / "error.log")]
         checked = subprocess.run([*base, "-t"], capture_output=True, text=True, timeout=30)
         assert checked.returncode == 0, checked.stderr
@@ -223,7 +228,7 @@ class Nginx:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     app_id = APP_ID
 
@@ -233,7 +238,7 @@ class Nginx:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nginx exited:\n{self.output()}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                with socket.create_connection((self.host, self.port), timeout=1):
                     return
             except OSError:
                 time.sleep(0.05)

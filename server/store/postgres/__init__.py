@@ -1,11 +1,13 @@
-"""The shared store: PostgreSQL through psycopg 3 (async) and a ``psycopg_pool`` connection pool.
+"""The shared store: PostgreSQL through asyncpg (queries) and psycopg 3 (the schema at ``open``).
 
 Several server processes, on one machine or many, use one database; this package holds what
 makes that safe. ``PostgresStore`` is the ``Store`` of a ``postgresql://`` database URL. Its
-methods live by concern: ``connection`` (the pool, the schema, the rules of how queries run and
-the query helpers), ``users`` (users and identities), ``userpass`` (email/password accounts and
-tokens), ``sessions`` (sessions and API keys), ``data`` (meta, documents, rate limits) and
-``admin`` (the Admin API's keys, sessions and user queries). It imports psycopg (the
+methods live by concern: ``connection`` (the schema, the rules of how queries run and the query
+helpers), ``pool`` (the connections and the cursor the queries run on), ``users`` (users and
+identities), ``userpass`` (email/password accounts and tokens), ``sessions`` (sessions and API
+keys), ``data`` (meta, documents, rate limits), ``imports`` (users brought from App Services),
+``admin`` (the Admin API's keys, sessions and user queries) and ``factors`` (passkeys, ceremony
+challenges, TOTP factors). It imports asyncpg and psycopg (the
 ``postgres`` extra) and nothing of the HTTP layer.
 
 ```python

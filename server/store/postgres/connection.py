@@ -1,13 +1,14 @@
-"""The shared store's connections: PostgreSQL through psycopg 3 (async) and a connection pool.
+"""The shared store's connections: the schema (psycopg 3) and how queries run (``pool``).
 
 ``Connection`` creates the schema and runs every query of the concern modules (``users``,
 ``userpass``, ``sessions``, ``data``) under the rules below; the small query helpers they share
-live here too. It imports psycopg (the ``postgres`` extra) and nothing of the HTTP layer.
+live here too. It imports asyncpg and psycopg (the ``postgres`` extra), nothing of the HTTP
+layer.
 
 Rule 1: every ``Store`` method is one transaction on one pooled connection (``autocommit`` is on,
 so ``conn.transaction()`` is the only ``BEGIN`` ... ``COMMIT``), retried whole if PostgreSQL
-aborts it for a deadlock or a serialisation failure. A method that is a single ``SELECT`` runs
-without the explicit transaction (``_read``): in autocommit mode it is one already.
+aborts it for a deadlock or a serialisation failure. A method that is a single statement runs
+without the explicit transaction (``_read``, ``_write``): in autocommit mode it is one already.
 
 Rule 2: the schema is the same ``schema.sql`` as SQLite's, created at ``open`` under a
 transaction-scoped advisory lock: processes starting together on an empty database would
@@ -32,17 +33,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, LiteralString, TypeVar
 
-import psycopg
-from psycopg import AsyncConnection, AsyncCursor
+import asyncpg
+from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from .. import email_keys
 from ..base import Conflict
 from ..schema import SCHEMA_VERSION, schema_statements
+from .pool import LOST, Pool
+from .pool import Cursor as Cursor
 
 T = TypeVar("T")
-Cursor = AsyncCursor[DictRow]
 
 # Any fixed 64-bit number works; this one spells "latchkey" in ASCII so it is easy to spot in
 # pg_locks.
@@ -56,7 +57,7 @@ class Connection:
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.url = url
         self._sizes = (min_size, max_size)
-        self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._pool: Pool | None = None
         self._next_purge = 0.0
 
     async def open(self) -> None:
@@ -65,11 +66,8 @@ class Connection:
         async with await AsyncConnection.connect(self.url, autocommit=True) as conn:
             async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
                 await _create_schema(cur)
-        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            self.url, min_size=self._sizes[0], max_size=self._sizes[1], open=False,
-            kwargs={"autocommit": True}, check=AsyncConnectionPool.check_connection,
-            name="latchkey")
-        await pool.open(wait=True, timeout=30)
+        pool = Pool(self.url, *self._sizes)
+        await pool.open()
         self._pool = pool
 
     async def close(self) -> None:
@@ -77,34 +75,56 @@ class Connection:
             pool, self._pool = self._pool, None
             await pool.close()
 
-    async def _run(self, fn: Callable[[Cursor], Awaitable[T]]) -> T:
+    async def _run(self, fn: Callable[[Cursor], Awaitable[T]], *, transaction: bool = True) -> T:
         for _ in range(RETRIES - 1):
             try:
-                return await self._attempt(fn)
-            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+                return await self._attempt(fn, transaction)
+            except (asyncpg.exceptions.DeadlockDetectedError,
+                    asyncpg.exceptions.SerializationError):
                 continue  # A deadlock or serialisation failure committed nothing: run it again.
-        return await self._attempt(fn)
+        return await self._attempt(fn, transaction)
+
+    async def _write(self, query: LiteralString, params: tuple[Any, ...]) -> int:
+        # One statement is a transaction of its own in autocommit mode, as for reads: one
+        # round trip instead of BEGIN, statement, COMMIT. Its row count.
+        return await self._run(_exec(query, params), transaction=False)
 
     async def _read(self, fn: Callable[[Cursor], Awaitable[T]]) -> T:
-        # One SELECT in autocommit mode is a transaction of its own: one round trip to the
-        # server instead of BEGIN, query, COMMIT.
-        if self._pool is None:
-            raise RuntimeError("The store is not open.")
-        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            return await fn(cur)
-
-    async def _attempt(self, fn: Callable[[Cursor], Awaitable[T]]) -> T:
-        if self._pool is None:
-            raise RuntimeError("The store is not open.")
+        # One SELECT is a transaction of its own: one round trip to the server instead of
+        # BEGIN, query, COMMIT. A read that lost its connection runs once more on another.
         try:
-            async with self._pool.connection() as conn, conn.transaction(), \
-                    conn.cursor(row_factory=dict_row) as cur:
-                return await fn(cur)
-        except psycopg.IntegrityError as exc:
+            return await self._lend(fn, transaction=False)
+        except LOST:
+            return await self._lend(fn, transaction=False)
+
+    async def _attempt(self, fn: Callable[[Cursor], Awaitable[T]], transaction: bool) -> T:
+        try:
+            return await self._lend(fn, transaction=transaction)
+        except asyncpg.exceptions.IntegrityConstraintViolationError as exc:
             raise Conflict(str(exc)) from exc
 
+    async def _lend(self, fn: Callable[[Cursor], Awaitable[T]], *, transaction: bool) -> T:
+        if self._pool is None:
+            raise RuntimeError("The store is not open.")
+        pool = self._pool
+        conn = await pool.acquire()
+        reusable = False
+        try:
+            if transaction:
+                async with conn.transaction():
+                    result = await fn(Cursor(conn))
+            else:
+                result = await fn(Cursor(conn))
+            reusable = True
+            return result
+        except (asyncpg.PostgresError, Conflict):
+            reusable = True  # The server answered: the connection is in a known state.
+            raise
+        finally:
+            pool.release(conn, reusable=reusable)
 
-async def _create_schema(c: Cursor) -> None:
+
+async def _create_schema(c: Any) -> None:
     await c.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
     added = await email_keys.add_column_postgres(c)
     for stmt in schema_statements():
@@ -126,7 +146,8 @@ def _one(
 ) -> Callable[[Cursor], Awaitable[DictRow | None]]:
     async def fn(c: Cursor) -> DictRow | None:
         await c.execute(query, params)
-        return await c.fetchone()
+        row: DictRow | None = await c.fetchone()
+        return row
 
     return fn
 

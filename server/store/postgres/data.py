@@ -9,7 +9,7 @@ from typing import Any
 
 from ... import ejson
 from ..base import RATE_PURGE_SECONDS
-from .connection import Connection, Cursor, _absent, _exec, _one, _row
+from .connection import Connection, Cursor, _absent, _one, _row
 
 # The class of the per-key rate limit locks (two-int advisory locks, a space apart from
 # SCHEMA_LOCK's one-bigint form): "lkrt".
@@ -46,16 +46,16 @@ class Data(Connection):
         return None if row is None else ejson.loads_doc(str(row["doc"]))
 
     async def put_document(self, collection: str, key: str, doc: dict[str, Any]) -> None:
-        await self._run(_exec(
+        await self._write(
             "INSERT INTO documents(collection, key, doc) VALUES (%s, %s, %s)"
             " ON CONFLICT (collection, key) DO UPDATE SET doc=excluded.doc",
-            (collection, key, ejson.dumps_canonical(doc))))
+            (collection, key, ejson.dumps_canonical(doc)))
 
     async def delete_document(self, collection: str, key: str) -> bool:
         if _absent(collection, key):
             return False
-        return bool(await self._run(_exec(
-            "DELETE FROM documents WHERE collection=%s AND key=%s", (collection, key))))
+        return bool(await self._write(
+            "DELETE FROM documents WHERE collection=%s AND key=%s", (collection, key)))
 
     # Rate limits.
     async def hit_rate(self, key: str, window: float, now: float, limit: int) -> bool:
@@ -88,7 +88,7 @@ class Data(Connection):
 
     async def reset_rate(self, key: str) -> None:
         if not _absent(key):
-            await self._run(_exec("DELETE FROM rate_events WHERE key=%s", (key,)))
+            await self._write("DELETE FROM rate_events WHERE key=%s", (key,))
 
 
 

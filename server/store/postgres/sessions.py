@@ -8,7 +8,7 @@ from __future__ import annotations
 from psycopg.rows import DictRow
 
 from ..base import ApiKey, Session
-from .connection import Connection, Cursor, _absent, _all, _exec, _one, _opt_str
+from .connection import Connection, Cursor, _absent, _all, _one, _opt_str
 
 
 class Sessions(Connection):
@@ -16,11 +16,11 @@ class Sessions(Connection):
 
     # Sessions.
     async def create_session(self, session: Session) -> None:
-        await self._run(_exec(
+        await self._write(
             "INSERT INTO sessions(id, user_id, token_hash, device_id, api_key_id, created_at,"
             " expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (session.id, session.user_id, session.token_hash, session.device_id,
-             session.api_key_id, session.created_at, session.expires_at)))
+             session.api_key_id, session.created_at, session.expires_at))
 
     async def get_session(self, session_id: str) -> Session | None:
         if _absent(session_id):
@@ -35,14 +35,14 @@ class Sessions(Connection):
     async def delete_session(self, session_id: str) -> bool:
         if _absent(session_id):
             return False
-        return bool(await self._run(_exec("DELETE FROM sessions WHERE id=%s", (session_id,))))
+        return bool(await self._write("DELETE FROM sessions WHERE id=%s", (session_id,)))
 
     # API keys.
     async def create_api_key(self, key: ApiKey) -> None:
-        await self._run(_exec(
+        await self._write(
             "INSERT INTO api_keys(id, user_id, name, key_hash, disabled, created_at)"
             " VALUES (%s, %s, %s, %s, %s, %s)",
-            (key.id, key.user_id, key.name, key.key_hash, int(key.disabled), key.created_at)))
+            (key.id, key.user_id, key.name, key.key_hash, int(key.disabled), key.created_at))
 
     async def list_api_keys(self, user_id: str) -> list[ApiKey]:
         if _absent(user_id):

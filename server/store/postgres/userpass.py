@@ -9,7 +9,7 @@ import hmac
 
 from ...emails import email_key
 from ..base import UserpassAccount, UserpassToken
-from .connection import Connection, Cursor, _absent, _exec, _one, _opt_str
+from .connection import Connection, Cursor, _absent, _one, _opt_str
 
 
 class Userpass(Connection):
@@ -42,8 +42,8 @@ class Userpass(Connection):
 
     async def confirm_userpass(self, email: str) -> None:
         if not _absent(email):
-            await self._run(_exec("UPDATE userpass_accounts SET confirmed=1 WHERE email=%s",
-                                  (email,)))
+            await self._write("UPDATE userpass_accounts SET confirmed=1 WHERE email=%s",
+                              (email,))
 
     async def set_userpass_password(self, email: str, password_hash: str) -> None:
         async def fn(c: Cursor) -> None:
@@ -60,11 +60,11 @@ class Userpass(Connection):
             await self._run(fn)
 
     async def add_userpass_token(self, token: UserpassToken) -> None:
-        await self._run(_exec(
+        await self._write(
             "INSERT INTO userpass_tokens(token_id, token_hash, email, kind, password_hash,"
             " expires_at, used) VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (token.token_id, token.token_hash, token.email, token.kind, token.password_hash,
-             token.expires_at, int(token.used))))
+             token.expires_at, int(token.used)))
 
     async def use_userpass_token(
         self, token_id: str, kind: str, token_hash: str, now: float

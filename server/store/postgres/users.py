@@ -11,8 +11,9 @@ from typing import Any
 
 from psycopg.rows import DictRow
 
-from ..base import Conflict, Identity, UserRecord
-from .connection import Connection, Cursor, _absent, _all, _exec, _one, _row
+from ... import ejson
+from ..base import Conflict, Identity, RefreshRead, Session, UserRecord
+from .connection import Connection, Cursor, _absent, _all, _one, _opt_str, _row
 
 _USER = """
 SELECT u.id, u.type, u.disabled, u.data, u.created_at, u.last_login_at,
@@ -77,8 +78,8 @@ class Users(Connection):
         self, provider_type: str, identity_id: str, data: dict[str, Any]
     ) -> None:
         if not _absent(provider_type, identity_id):
-            await self._run(_exec("UPDATE identities SET data=%s WHERE provider_type=%s AND id=%s",
-                                  (json.dumps(data), provider_type, identity_id)))
+            await self._write("UPDATE identities SET data=%s WHERE provider_type=%s AND id=%s",
+                              (json.dumps(data), provider_type, identity_id))
 
     async def set_user_disabled(self, user_id: str, disabled: bool) -> bool:
         async def fn(c: Cursor) -> bool:
@@ -93,8 +94,8 @@ class Users(Connection):
 
     async def touch_login(self, user_id: str, when: float) -> None:
         if not _absent(user_id):
-            await self._run(_exec("UPDATE users SET last_login_at=%s WHERE id=%s",
-                                  (when, user_id)))
+            await self._write("UPDATE users SET last_login_at=%s WHERE id=%s",
+                              (when, user_id))
 
     async def delete_user(self, user_id: str) -> bool:
         async def fn(c: Cursor) -> bool:
@@ -130,7 +131,37 @@ class Users(Connection):
             (session_id, user_id)))
         return None if row is None else _user(row)
 
+    # Token refresh (issue 15): the session, its user and the custom data in one statement.
+    async def get_session_for_refresh(
+        self, session_id: str, collection: str | None
+    ) -> RefreshRead | None:
+        if _absent(session_id):
+            return None
+        if collection is not None and _absent(collection):
+            collection = None
+        row = await self._read(_one(_REFRESH, (collection, session_id)))
+        if row is None:
+            return None
+        session = Session(str(row["s_id"]), str(row["s_user_id"]), str(row["token_hash"]),
+                          str(row["device_id"]), float(row["s_created_at"]),
+                          float(row["expires_at"]), _opt_str(row["api_key_id"]))
+        doc = row["document"]
+        return RefreshRead(session, None if row["id"] is None else _user(row),
+                           None if doc is None else ejson.loads_doc(str(doc)))
 
+
+_REFRESH = """
+SELECT s.id AS s_id, s.user_id AS s_user_id, s.token_hash, s.device_id,
+       s.created_at AS s_created_at, s.expires_at, s.api_key_id,
+       u.id, u.type, u.disabled, u.data, u.created_at, u.last_login_at,
+       (SELECT json_agg(json_build_array(i.provider_type, i.id, i.provider_id, i.data)
+                        ORDER BY i.position)
+          FROM identities i WHERE i.user_id = u.id) AS identities,
+       (SELECT d.doc FROM documents d WHERE d.collection = %s::text AND d.key = s.user_id)
+         AS document
+  FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+ WHERE s.id = %s
+"""
 
 
 async def _insert_identity(c: Cursor, user_id: str, ident: Identity, pos: int, when: float) -> None:

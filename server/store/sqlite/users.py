@@ -10,7 +10,8 @@ import sqlite3
 import time
 from typing import Any
 
-from ..base import Conflict, Identity, UserRecord
+from ... import ejson
+from ..base import Conflict, Identity, RefreshRead, Session, UserRecord
 from .connection import Connection
 
 
@@ -99,6 +100,25 @@ class Users(Connection):
             row = c.execute("SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id"
                             " WHERE s.id=? AND s.user_id=?", (session_id, user_id)).fetchone()
             return None if row is None else _user_of_row(c, row)
+
+        return await self._read(fn)
+
+    # Token refresh (issue 15).
+    async def get_session_for_refresh(
+        self, session_id: str, collection: str | None
+    ) -> RefreshRead | None:
+        def fn(c: sqlite3.Cursor) -> RefreshRead | None:
+            row = c.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
+            if row is None:
+                return None
+            session = Session(row["id"], row["user_id"], row["token_hash"], row["device_id"],
+                              row["created_at"], row["expires_at"], row["api_key_id"])
+            user = c.execute("SELECT * FROM users WHERE id=?", (session.user_id,)).fetchone()
+            doc = None if collection is None else c.execute(
+                "SELECT doc FROM documents WHERE collection=? AND key=?",
+                (collection, session.user_id)).fetchone()
+            return RefreshRead(session, None if user is None else _user_of_row(c, user),
+                               None if doc is None else ejson.loads_doc(doc["doc"]))
 
         return await self._read(fn)
 
