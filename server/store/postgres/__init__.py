@@ -5,7 +5,8 @@ makes that safe. ``PostgresStore`` is the ``Store`` of a ``postgresql://`` datab
 methods live by concern: ``connection`` (the pool, the schema, the rules of how queries run and
 the query helpers), ``users`` (users and identities), ``userpass`` (email/password accounts and
 tokens), ``sessions`` (sessions and API keys) and ``data`` (meta, documents, rate limits). It
-imports psycopg (the ``postgres`` extra) and nothing of the HTTP layer.
+imports psycopg (the ``postgres`` extra) and nothing of the HTTP layer. ``activity`` holds the
+audit log and users' lists of their own sessions.
 
 ```python
 store = PostgresStore("postgresql://latchkey@db.internal/latchkey")
@@ -15,6 +16,7 @@ await store.open()
 
 from __future__ import annotations
 
+from .activity import Activity
 from .data import Data
 from .sessions import Sessions
 from .userpass import Userpass
@@ -23,5 +25,5 @@ from .users import Users
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore(Users, Userpass, Sessions, Data):
+class PostgresStore(Users, Userpass, Sessions, Data, Activity):
     """``Store`` on a PostgreSQL database named by a ``postgresql://`` URL (a libpq conninfo)."""

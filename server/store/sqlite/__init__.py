@@ -4,7 +4,8 @@
 concern in this package: ``connection`` (the file, its transactions and the rules of how queries
 run), ``users`` (users and identities), ``userpass`` (email/password accounts and tokens),
 ``sessions`` (sessions and API keys) and ``data`` (meta, documents, rate limits). It imports the
-standard library only, never psycopg or the HTTP layer.
+standard library only, never psycopg or the HTTP layer. ``activity`` holds the audit log and
+users' lists of their own sessions.
 
 ```python
 store = SQLiteStore(Path("data/latchkey.sqlite3"))
@@ -15,6 +16,7 @@ await store.open()
 from __future__ import annotations
 
 from ..schema import SCHEMA_VERSION, schema_statements
+from .activity import Activity
 from .data import Data
 from .sessions import Sessions
 from .userpass import Userpass
@@ -23,5 +25,5 @@ from .users import Users
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "schema_statements"]
 
 
-class SQLiteStore(Users, Userpass, Sessions, Data):
+class SQLiteStore(Users, Userpass, Sessions, Data, Activity):
     """``Store`` on a SQLite file (or ``:memory:``)."""
