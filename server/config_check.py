@@ -97,6 +97,8 @@ RANGES: dict[str, Range] = {
     "security.body_timeout_seconds": Range(1, 600, "seconds"),
     "security.keep_alive_seconds": Range(1, 300, "seconds"),
     "security.max_connections": Range(16, 1_000_000),
+    "audit.retention_days": Range(1, 3650, "days"),
+    "audit.prune_interval_minutes": Range(1, 1440, "minutes"),
 }
 
 # A key's kind: the types its value may have; ``None`` means its reader checks it (lists,
@@ -114,6 +116,7 @@ _TOP: Schema = {
     "function_result_limit_kib": WHOLE,
     "public_url": TEXT, "tokens": (dict,), "cors": (dict,), "providers": (dict,),
     "custom_user_data": (dict,), "mail": (dict,), "security": (dict,), "oauth": (dict,),
+    "audit": (dict,), "metrics": (dict,), "logging": (dict,),
 }
 _TABLES: dict[str, Schema] = {
     "tokens": {"access_token_minutes": NUMBER, "refresh_token_days": NUMBER},
@@ -148,7 +151,8 @@ def check(raw: Mapping[str, Any], tables: Mapping[str, type], *, ranges: bool = 
     shorten lifetimes below what an operator may set, to watch tokens expire)."""
     _table("", raw, _TOP, ranges)
     schemas = {name: schema_of(cls) for name, cls in tables.items()}
-    for name in ("tokens", "cors", "custom_user_data", "oauth", "mail", "security"):
+    for name in ("tokens", "cors", "custom_user_data", "oauth", "mail", "security", "audit",
+                 "metrics", "logging"):
         schema = _TABLES.get(name) or schemas.get(name)
         if schema is not None and isinstance(raw.get(name), dict):
             _table(name, raw[name], schema, ranges)

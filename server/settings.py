@@ -29,6 +29,7 @@ from .custom_token_settings import custom_token_settings as custom_token_setting
 from .data_dir import ensure_data_dir as ensure_data_dir  # Re-exported: callers import it here.
 from .data_dir import load_or_create_secret as load_or_create_secret  # Re-exported.
 from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
+from .ops_settings import OPS_TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "demo.toml"
@@ -179,6 +180,7 @@ CHECKED_TABLES: dict[str, type] = {
     "providers.local-userpass": UserpassSettings,
     "providers.custom-token": CustomTokenSettings,
     "providers.<social>": OAuthProviderSettings,
+    **OPS_TABLES,
 }
 
 

@@ -140,3 +140,14 @@ def api_key_enable(key_id: str) -> str:
 def api_key_disable(key_id: str) -> str:
     """``PUT``: disable one API key."""
     return f"{api_key(key_id)}/disable"
+
+
+def sessions() -> str:
+    """``GET`` lists the calling user's sessions, ``DELETE`` ends all but the calling one
+    (access token; Latchkey's addition to the App Services API)."""
+    return f"{AUTH_PREFIX}/sessions"
+
+
+def user_session(session_id: str) -> str:
+    """``DELETE``: end one of the calling user's sessions."""
+    return f"{sessions()}/{_seg(session_id)}"

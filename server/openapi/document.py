@@ -54,6 +54,9 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
                               "emailPassword": {"value": "local-userpass"}}},
     "key_id": {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"},
                "description": "The `_id` of one of the caller's API keys."},
+    "session_id": {"name": "session_id", "in": "path", "required": True,
+                   "schema": {"type": "string"},
+                   "description": "The `session_id` of one of the caller's sessions."},
 }
 
 

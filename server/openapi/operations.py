@@ -345,3 +345,10 @@ OPERATIONS: tuple[Operation, ...] = (
                     "content": {"text/html": {"schema": {"type": "string"}}}}},
     ),
 )
+
+# Latchkey's additions for running in production and users' own sessions, kept in their own
+# module; it imports this one, so it comes last.
+from .ops_operations import OPS_OPERATIONS, OPS_TAGS  # noqa: E402
+
+OPERATIONS = (*OPERATIONS, *OPS_OPERATIONS)
+TAGS = [*TAGS, *OPS_TAGS]

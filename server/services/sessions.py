@@ -29,7 +29,7 @@ from app.sdk.errors import ErrorCode
 from .. import ejson
 from ..errors import ApiError, invalid_session
 from ..store.base import Session, UserRecord
-from . import users
+from . import audit, users
 from .context import Services
 from .tokens import TokenError, digest, same_digest
 
@@ -132,8 +132,12 @@ def new_device_id() -> str:
 
 
 async def open_session(services: Services, user: UserRecord, device_id: str,
-                       api_key_id: str | None = None) -> dict[str, str]:
-    """Create a session; the login answer ``{access_token, refresh_token, user_id, device_id}``."""
+                       api_key_id: str | None = None, *,
+                       provider: str | None = None) -> dict[str, str]:
+    """Create a session; the login answer ``{access_token, refresh_token, user_id, device_id}``.
+
+    ``provider`` is the login's provider, for the audit log and the user's list of sessions.
+    """
     now = time.time()
     lifetime = services.settings.refresh_token_seconds
     session_id = users.new_id()
@@ -141,6 +145,7 @@ async def open_session(services: Services, user: UserRecord, device_id: str,
     await services.store.create_session(
         Session(session_id, user.id, digest(refresh), device_id, now, now + lifetime, api_key_id)
     )
+    audit.session_opened(services, user, session_id, device_id, provider, api_key_id)
     await services.store.touch_login(user.id, now)
     return {
         "access_token": await access_token(services, user.id, session_id, device_id),
@@ -152,8 +157,13 @@ async def open_session(services: Services, user: UserRecord, device_id: str,
 
 async def refresh(services: Services, authorization: str | None) -> dict[str, str]:
     """A new access token for a refresh token (which is not rotated)."""
-    caller = await check_refresh(services, authorization)
+    try:
+        caller = await check_refresh(services, authorization)
+    except ApiError as exc:
+        audit.record(services, audit.REFRESH_ERROR, reason=str(exc.code))
+        raise
     token = await access_token(services, caller.user.id, caller.session_id, caller.device_id)
+    _touch(services, caller.session_id)
     return {"access_token": token}
 
 
@@ -164,6 +174,14 @@ async def log_out(services: Services, authorization: str | None) -> None:
     if session is None or not same_digest(token, session.token_hash):
         raise invalid_session("failed to find refresh token")
     await services.store.delete_session(session.id)
+    audit.record(services, audit.LOGOUT, user_id=session.user_id, device_id=session.device_id,
+                 session_id=session.id)
+
+
+def _touch(services: Services, session_id: str) -> None:
+    from .user_sessions import touch  # It imports this module.
+
+    touch(services, session_id)
 
 
 def _session_id_for_logout(services: Services, token: str) -> str:
