@@ -216,10 +216,10 @@ async def login_attempt(services: Services, provider: str, device_id: str, *, li
         yield
     except ApiError as exc:
         record(services, LINK_ERROR if link else LOGIN_ERROR, user_id=user_id,
-               provider=provider, device_id=device_id, reason=str(exc.code),
+               provider=provider, device_id=device_id, reason=exc.code.value,
                email=email if isinstance(email, str) else None)
         if not link:
-            metrics.login(_provider_label(services, provider), str(exc.code))
+            metrics.login(_provider_label(services, provider), exc.code.value)
         raise
 
 
@@ -256,7 +256,7 @@ def audited(kind: str, fn: Callable[[Services, dict[str, Any]], Awaitable[None]]
         try:
             await fn(services, payload)
         except ApiError as exc:
-            record(services, f"{kind}_error", provider="local-userpass", reason=str(exc.code),
+            record(services, f"{kind}_error", provider="local-userpass", reason=exc.code.value,
                    email=email)
             raise
         record(services, kind, provider="local-userpass", email=email)

@@ -160,7 +160,7 @@ async def refresh(services: Services, authorization: str | None) -> dict[str, st
     try:
         caller = await check_refresh(services, authorization)
     except ApiError as exc:
-        audit.record(services, audit.REFRESH_ERROR, reason=str(exc.code))
+        audit.record(services, audit.REFRESH_ERROR, reason=exc.code.value)
         raise
     token = await access_token(services, caller.user.id, caller.session_id, caller.device_id)
     _touch(services, caller.session_id)
