@@ -6,6 +6,7 @@
     python serve.py users list | show ID | disable ID | enable ID | delete ID
     python serve.py custom-data get ID | set ID '{"plan": "pro"}' | delete ID
     python serve.py server-keys create NAME | list | delete ID
+    python serve.py admin-keys create NAME | list | disable KEY | enable KEY | delete KEY
     python serve.py migrate-store --from sqlite:PATH --to postgresql://USER@HOST/DB [--force]
 
 --workers N runs N server processes on the one address (uvicorn's workers). They share the
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("server-keys", help="create, list or delete server API keys")
     keys.add_argument("action", choices=["create", "list", "delete"])
     keys.add_argument("arg", nargs="?", metavar="NAME|ID")
+    admin_keys = sub.add_parser("admin-keys", help="keys of the Admin API (/api/admin/v3.0)")
+    admin_keys.add_argument("action", choices=["create", "list", "disable", "enable", "delete"])
+    admin_keys.add_argument("arg", nargs="?", metavar="NAME|KEY")
     move = sub.add_parser("migrate-store", help="copy a SQLite store into PostgreSQL")
     move.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH")
     move.add_argument("--to", dest="target", required=True, metavar="postgresql://...")
@@ -86,9 +90,21 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"server-keys {args.action} needs a {what}.")
                 return 2
             return await server_keys_command(services, args.action, args.arg)
+        if args.command == "admin-keys":
+            return await _admin_keys(services, args)
         return await custom_data_command(services, args.action, args.user_id, args.document)
     finally:
         await services.store.close()
+
+
+async def _admin_keys(services: Any, args: argparse.Namespace) -> int:
+    from server.admin_api.cli import admin_keys_command
+
+    if args.action != "list" and not args.arg:
+        what = "name" if args.action == "create" else "key id, public key or name"
+        print(f"admin-keys {args.action} needs a {what}.", file=sys.stderr)
+        return 2
+    return await admin_keys_command(services, args.action, args.arg)
 
 
 def main(argv: list[str] | None = None) -> int:

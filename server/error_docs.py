@@ -98,6 +98,9 @@ CODES: dict[ErrorCode, CodeDoc] = {
     C.METHOD_NOT_ALLOWED: CodeDoc(
         "405", "The route exists but not for this method; the Allow header lists the methods.",
         LATCHKEY),
+    C.GROUP_NOT_FOUND: CodeDoc(
+        "404", "The Admin API's group (project) id in the path is not the one this server "
+        "answers for (GET /api/admin/v3.0/auth/profile names it).", LATCHKEY),
     C.NETWORK_ERROR: CodeDoc("0", "No answer arrived: the server could not be reached.", CLIENT),
     C.WINDOW_CLOSED: CodeDoc(
         "0", "The window of a redirect login closed before it finished.", CLIENT),

@@ -55,6 +55,8 @@ class ErrorCode(str, Enum):  # noqa: UP042 (str(), format() of members stay as b
     METHOD_NOT_ALLOWED = "MethodNotAllowed"
     FUNCTION_TIME_LIMIT = "ExecutionTimeLimitExceeded"
     UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
+    # Ours: the Admin API's group (project) id in the path is not this server's.
+    GROUP_NOT_FOUND = "GroupNotFound"
     # Client-only: the request never got a response.
     NETWORK_ERROR = "NetworkError"
     # Client-only: the window of a redirect login closed (or never opened) before a result.

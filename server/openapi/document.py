@@ -11,6 +11,7 @@ import functools
 from importlib import metadata
 from typing import Any
 
+from .admin_schemas import ADMIN_ACCESS, ADMIN_REFRESH
 from .operations import ACCESS, OPERATIONS, OPTIONAL_ACCESS, REFRESH, TAGS, Operation
 from .schemas import ERROR_REF, ERROR_RESPONSE, SCHEMAS, SECURITY_SCHEMES
 
@@ -19,7 +20,9 @@ OPENAPI_VERSION = "3.1.0"
 DESCRIPTION = """\
 The HTTP API of a Latchkey server: the App Services client API v2.0 that realm-web, realm-core
 and Latchkey's own SDK speak, plus Latchkey's additions (the list of login providers, the
-social login callback and this reference).
+social login callback and this reference), and under `/api/admin/v3.0` the App Services Admin
+API v3.0 for users, as the `appservices` CLI calls it (with admin keys made by
+`python serve.py admin-keys create NAME`), plus Latchkey's additions to it (marked so).
 
 - Request bodies are JSON objects sent as `application/json`, decoded as Extended JSON
   (canonical or relaxed), at most `[security] max_body_bytes` (64 KiB by default).
@@ -39,6 +42,8 @@ _SECURITY: dict[str | None, list[dict[str, list[str]]]] = {
     ACCESS: [{"accessToken": []}],
     REFRESH: [{"refreshToken": []}],
     OPTIONAL_ACCESS: [{}, {"accessToken": []}],
+    ADMIN_ACCESS: [{ADMIN_ACCESS: []}],
+    ADMIN_REFRESH: [{ADMIN_REFRESH: []}],
 }
 
 _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
@@ -53,7 +58,22 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
                  "examples": {"anonymous": {"value": "anon-user"},
                               "emailPassword": {"value": "local-userpass"}}},
     "key_id": {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"},
-               "description": "The `_id` of one of the caller's API keys."},
+               "description": "The `_id` of an API key: one of the caller's on the client "
+               "API, any of the user's or the app's on the Admin API."},
+    "group_id": {"name": "group_id", "in": "path", "required": True,
+                 "schema": {"type": "string"},
+                 "description": "Admin API: the group (project) id this server answers for "
+                 "(`GET /api/admin/v3.0/auth/profile` names it); any other answers 404 "
+                 "`GroupNotFound`."},
+    "app_object_id": {"name": "app_object_id", "in": "path", "required": True,
+                      "schema": {"type": "string"},
+                      "description": "Admin API: the app's `_id` (from `GET .../apps`), not "
+                      "its client App ID; any other answers 404 `AppNotFound`."},
+    "user_id": {"name": "user_id", "in": "path", "required": True,
+                "schema": {"type": "string"},
+                "description": "Admin API: a user's `_id`."},
+    "email": {"name": "email", "in": "path", "required": True, "schema": {"type": "string"},
+              "description": "Admin API: the address of an email/password registration."},
     "session_id": {"name": "session_id", "in": "path", "required": True,
                    "schema": {"type": "string"},
                    "description": "The `session_id` of one of the caller's sessions."},

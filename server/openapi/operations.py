@@ -346,9 +346,13 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+# The Admin API's operations live in their own module, which uses the helpers above.
+from .admin import ADMIN_OPERATIONS, ADMIN_TAGS  # noqa: E402
+
 # Latchkey's additions for running in production and users' own sessions, kept in their own
 # module; it imports this one, so it comes last.
 from .ops_operations import OPS_OPERATIONS, OPS_TAGS  # noqa: E402
 
-OPERATIONS = (*OPERATIONS, *OPS_OPERATIONS)
-TAGS = [*TAGS, *OPS_TAGS]
+OPERATIONS = (*OPERATIONS, *ADMIN_OPERATIONS, *OPS_OPERATIONS)
+TAGS += ADMIN_TAGS
+TAGS += OPS_TAGS

@@ -214,3 +214,9 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": "The `refresh_token` of a login; it lives as long as its session.",
     },
 }
+
+# The Admin API's shapes and token schemes (kept in their own module).
+from .admin_schemas import ADMIN_SCHEMAS, ADMIN_SECURITY_SCHEMES  # noqa: E402
+
+SCHEMAS.update(ADMIN_SCHEMAS)
+SECURITY_SCHEMES.update(ADMIN_SECURITY_SCHEMES)

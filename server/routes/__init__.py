@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from .. import error_docs
+from .. import admin_api, error_docs
 from ..observability import routes as observability
 from ..openapi import routes as openapi
 
@@ -16,6 +16,6 @@ from . import api_keys, auth, functions, location, oauth, session, user_sessions
 
 ROUTES: list[BaseRoute] = [
     *location.ROUTES, *auth.ROUTES, *oauth.ROUTES, *session.ROUTES, *api_keys.ROUTES,
-    *functions.ROUTES, *error_docs.ROUTES, *openapi.ROUTES,
+    *functions.ROUTES, *error_docs.ROUTES, *openapi.ROUTES, *admin_api.ROUTES,
     *user_sessions.ROUTES, *observability.ROUTES,
 ]

@@ -154,6 +154,17 @@ class TokenSigner:
             exp=int(raw["exp"]), raw=raw,
         )
 
+    def admin_token(self, typ: str, key_id: str, session_id: str, device_id: str,
+                    lifetime: int) -> str:
+        """An Admin API token (``server.admin_api``): ``typ`` is ``admin_access`` or
+        ``admin_refresh``, so it never passes for a client token nor a client token for it."""
+        now = int(time.time())
+        return self._encode({
+            "exp": now + lifetime, "iat": now, "sub": key_id, "typ": typ,
+            "baas_id": session_id, "baas_device_id": device_id, "baas_app": self.app_id,
+            "jti": secrets.token_urlsafe(16),
+        })
+
 
 def _check_times(raw: dict[str, Any], now: float) -> None:
     # PyJWT's claim checks with no leeway, in its order: required claims, iat, nbf, exp, then

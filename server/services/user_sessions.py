@@ -51,7 +51,7 @@ def as_json(session: UserSession, current_session_id: str) -> dict[str, Any]:
 
 async def list_sessions(services: Services, caller: Caller) -> list[dict[str, Any]]:
     """The caller's live sessions, newest first."""
-    found = await services.store.list_user_sessions(caller.user.id, time.time())
+    found = await services.store.list_session_views(caller.user.id, time.time())
     return [as_json(s, caller.session_id) for s in found]
 
 

@@ -247,3 +247,10 @@ async def call_reset(services: Services, payload: dict[str, Any]) -> None:
         await services.store.set_userpass_password(email, await passwords.hash_password(password))
     elif status == "fail":
         raise bad_request(f'failed to reset password for user "{email}"')
+
+
+# The provider's checks under public names, for the Admin API's user creation and pending
+# registrations (server/admin_api/users.py), so both refuse exactly the same input.
+check_enabled = _enabled
+valid_email = _email
+valid_password = _password

@@ -272,6 +272,52 @@ class Store(Protocol):
         """
         ...
 
+    # Admin API keys and their sessions (server/admin_api).
+    async def create_admin_key(self, key: AdminKey) -> None:
+        """Insert an admin key; ``Conflict`` if its name or public key is taken."""
+        ...
+    async def list_admin_keys(self) -> list[AdminKey]:
+        """Every admin key, oldest first."""
+        ...
+    async def find_admin_key(self, public_key: str) -> AdminKey | None: ...
+    async def set_admin_key_disabled(self, key_id: str, disabled: bool) -> bool:
+        """Enable or disable an admin key; disabling ends all its sessions."""
+        ...
+    async def delete_admin_key(self, key_id: str) -> bool:
+        """Delete an admin key and all its sessions."""
+        ...
+    async def create_admin_session(self, session: AdminSession) -> None: ...
+    async def get_admin_session(self, session_id: str) -> AdminSession | None: ...
+    async def delete_admin_session(self, session_id: str) -> bool: ...
+    async def get_admin_key_for_session(self, key_id: str, session_id: str) -> AdminKey | None:
+        """The key ``key_id`` if its admin session ``session_id`` exists (one read)."""
+        ...
+
+    # Users for the Admin API: pages, search, sessions, pending registrations.
+    async def list_users_page(self, after: str | None, limit: int, disabled: bool | None = None,
+                              provider_types: tuple[str, ...] = ()) -> list[UserRecord]:
+        """Up to ``limit`` users with ids above ``after``, ordered by id (bytewise); only
+        enabled or disabled ones when ``disabled`` is given, and only users with an identity
+        of one of ``provider_types`` when any are given."""
+        ...
+    async def find_users_by_email_prefix(self, prefix: str, limit: int) -> list[UserRecord]:
+        """Users whose email/password account's normalised address (``email_key``) starts with
+        ``prefix`` (already normalised), ordered by that address."""
+        ...
+    async def list_user_sessions(self, user_id: str) -> list[Session]:
+        """The sessions of a user, oldest first."""
+        ...
+    async def delete_user_sessions(self, user_id: str) -> int:
+        """End every session of a user at once; how many there were."""
+        ...
+    async def list_pending_userpass(self, after: str | None, limit: int) -> list[UserpassAccount]:
+        """Unconfirmed email/password accounts with ids above ``after``, ordered by id."""
+        ...
+    async def delete_pending_userpass(self, email: str) -> bool:
+        """Delete the account of exactly this (stored) address and its tokens, unless a user
+        logged in with it already (that goes with ``delete_user``)."""
+        ...
+
     # Audit log and users' own sessions (server/services/audit.py, user_sessions.py).
     async def write_activity(self, events: Sequence[AuditEvent],
                              infos: Sequence[SessionInfo]) -> None:
@@ -293,7 +339,7 @@ class Store(Protocol):
         """Delete events older than ``before`` and session metadata whose session is gone;
         how many events went."""
         ...
-    async def list_user_sessions(self, user_id: str, now: float) -> list[UserSession]:
+    async def list_session_views(self, user_id: str, now: float) -> list[UserSession]:
         """The user's sessions that have not expired, newest first."""
         ...
     async def delete_user_session(self, user_id: str, session_id: str) -> bool:
@@ -305,3 +351,27 @@ class Store(Protocol):
     async def count_live_sessions(self, now: float) -> int:
         """How many sessions have not expired (the active sessions gauge)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class AdminKey:
+    """A key of the Admin API: a public key and a private one, stored only as its SHA-256."""
+
+    id: str
+    name: str
+    public_key: str
+    key_hash: str
+    disabled: bool
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSession:
+    """A refresh-token session of the Admin API; only the token's hash is stored."""
+
+    id: str
+    key_id: str
+    token_hash: str
+    device_id: str
+    created_at: float
+    expires_at: float

@@ -82,6 +82,25 @@ CREATE TABLE IF NOT EXISTS rate_events (
 );
 CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at);
 CREATE INDEX IF NOT EXISTS rate_events_expiry ON rate_events(expires_at);
+-- Admin API keys (server/admin_api): the private key is kept only as its SHA-256; sessions of
+-- the Admin API are apart from users' sessions and go with their key.
+CREATE TABLE IF NOT EXISTS admin_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL UNIQUE,
+    key_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS admin_sessions (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES admin_keys(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS admin_sessions_key ON admin_sessions(key_id);
 -- Security events (server/services/audit.py): who did what, when, from where. ``id`` sorts by
 -- time (microseconds in hex, then random bits), so paging newest first is by id alone. Rows
 -- older than [audit] retention_days are pruned by every server process in the background.

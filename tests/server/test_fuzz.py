@@ -48,11 +48,14 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from app.sdk import routes
+from server.admin_api import paths as admin_paths
 from server.openapi import build
+from server.openapi.admin_schemas import ADMIN_REFRESH
 from server.openapi.operations import ACCESS, OPERATIONS, REFRESH, Operation
 from server.settings import SecuritySettings
 from tests.conftest import LiveServer, make_settings, start_server
 
+from .admin_helpers import ADMIN, fill, ids_for, make_admin_key
 from .helpers import APP_ID
 
 FUZZ_EXAMPLES = int(os.environ.get("LATCHKEY_FUZZ_EXAMPLES", "10"))
@@ -87,7 +90,7 @@ CONFORMANCE = [
     openapi_checks.response_headers_conformance,
 ]
 #: Operations whose success ends the session (or the user) of the token they were sent.
-ENDS_SESSION = frozenset({"logOut", "deleteUser"})
+ENDS_SESSION = frozenset({"logOut", "deleteUser", "adminLogOut"})
 
 
 @dataclasses.dataclass
@@ -101,6 +104,8 @@ class Fuzz:
     session: requests.Session
     sessions: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     keys_made: int = 0
+    #: The public and private key of an admin key, for the Admin API's operations.
+    admin_key: tuple[str, str] = ("", "")
 
     def login(self, provider: str, body: dict[str, Any]) -> dict[str, str]:
         resp = self.http.post(routes.login(APP_ID, provider), json=body)
@@ -109,16 +114,25 @@ class Fuzz:
 
     @staticmethod
     def kind(op: Operation) -> str:
-        """Whose session an operation gets: API keys need a user that may own them."""
+        """Whose session an operation gets: API keys need a user that may own them; the Admin
+        API an admin."""
+        if op.security in ADMIN:
+            return "admin"
         return "key owner" if op.path.startswith(routes.api_keys()) else "anonymous"
 
     def token_for(self, op: Operation) -> str:
         """A live token for an operation that takes one: access or refresh, as it needs."""
         kind = self.kind(op)
+        if kind == "admin" and kind not in self.sessions:
+            resp = self.http.post(admin_paths.LOGIN, json={"username": self.admin_key[0],
+                                                           "apiKey": self.admin_key[1]})
+            assert resp.status_code == 200, resp.text
+            self.sessions[kind] = dict(resp.json())
         if kind not in self.sessions:
             self.sessions[kind] = (self.login(routes.CUSTOM_FUNCTION, KEY_OWNER)
                                    if kind == "key owner" else self.login(routes.ANON_USER, {}))
-        return self.sessions[kind]["refresh_token" if op.security == REFRESH else "access_token"]
+        refresh = op.security in (REFRESH, ADMIN_REFRESH)
+        return self.sessions[kind]["refresh_token" if refresh else "access_token"]
 
     def answered(self, op: Operation, status: int) -> None:
         """Forget a session that the answer shows (or may show) to be over."""
@@ -148,7 +162,8 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
         schema = schemathesis.openapi.from_url(f"{live.base_url}/openapi.json")
         with httpx.Client(base_url=live.base_url, timeout=30) as http, \
                 requests.Session() as session:
-            yield Fuzz(live, schema, http, session)
+            key, private = make_admin_key(live.settings, "fuzz")
+            yield Fuzz(live, schema, http, session, admin_key=(key.public_key, private))
     finally:
         live.stop()
 
@@ -200,7 +215,7 @@ def run(fuzz: Fuzz, op: Operation, strategy: Any, *, live_token: bool, examples:
         if live_token and op.security is not None:
             token = fuzz.token_for(op)
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
-            if real_key and "{key_id}" in op.path:
+            if real_key and "{key_id}" in op.path and op.security not in ADMIN:
                 case.path_parameters = {**case.path_parameters, "key_id": fuzz.new_key(token)}
         response = case.call(base_url=fuzz.live.base_url, session=fuzz.session, timeout=30,
                              allow_redirects=False)
@@ -228,6 +243,10 @@ def _still_serving(fuzz: Fuzz) -> None:
 def variants(op: Operation) -> list[dict[str, Any]]:
     """Fixed parts of the valid runs' requests: this app, each provider worth reaching, and
     for a social login an allowed ``redirect`` page."""
+    if "{group_id}" in op.path:
+        group, app_object_id = ids_for(APP_ID)
+        found = {"group_id": group, "app_object_id": app_object_id}
+        return [{"path_parameters": {k: v for k, v in found.items() if "{" + k + "}" in op.path}}]
     if "{app_id}" not in op.path:
         return [{"path_parameters": {}}]
     app = {"app_id": APP_ID}
@@ -260,7 +279,7 @@ def test_fuzz_operation(fuzz: Fuzz, op: Operation) -> None:
     run(fuzz, op, invalid, live_token=True, examples=FUZZ_EXAMPLES)
     if op.security is not None:
         run(fuzz, op, invalid, live_token=False, examples=FUZZ_EXAMPLES)
-    if op.security in (ACCESS, REFRESH):
+    if op.security in (ACCESS, REFRESH, *ADMIN):
         # The live token got the fuzz past the token check.
         assert set(valid) - {401}, valid
     _still_serving(fuzz)
@@ -270,7 +289,7 @@ def test_fuzz_operation(fuzz: Fuzz, op: Operation) -> None:
 def test_bodies_must_be_json(fuzz: Fuzz, op: Operation) -> None:
     """A body as ``text/plain`` (which any web page can send cross-origin without a preflight)
     is refused with 415 and the error JSON, before it is read."""
-    path = op.path.format(app_id=APP_ID, provider=routes.ANON_USER, key_id="0" * 24)
+    path = fill(op.path)
     body = json.dumps(next(iter(op.examples.values()), {})).encode()
     headers = {"Content-Type": "text/plain"}
     if op.security is not None:
@@ -295,7 +314,7 @@ def test_deep_bodies_are_refused(fuzz: Fuzz, op: Operation, depth: int) -> None:
     member = "arguments" if "arguments" in example else "deep"
     example[member] = "@DEEP@"
     body = json.dumps(example).replace('"@DEEP@"', f"[{deep}]" if member == "arguments" else deep)
-    path = op.path.format(app_id=APP_ID, provider=routes.ANON_USER, key_id="0" * 24)
+    path = fill(op.path)
     headers = {"Content-Type": "application/json"}
     if op.security is not None:
         headers["Authorization"] = f"Bearer {fuzz.token_for(op)}"

@@ -76,7 +76,7 @@ async def test_prune_removes_old_events_and_orphan_session_info(store: Store) ->
          SessionInfo("gone", "anon-user", "192.0.2.0/24", T0)])
     assert await store.prune_audit_events(T0) == 1
     assert [e.id for e in await store.list_audit_events(AuditQuery())] == [event(2, at=T0 + 10).id]
-    assert [s.provider for s in await store.list_user_sessions("u1", T0)] == ["anon-user"]
+    assert [s.provider for s in await store.list_session_views("u1", T0)] == ["anon-user"]
 
 
 async def test_user_sessions_with_their_info(store: Store) -> None:
@@ -86,14 +86,14 @@ async def test_user_sessions_with_their_info(store: Store) -> None:
     # A later touch without a provider keeps it, takes the new address, keeps the later time.
     await store.write_activity([], [SessionInfo("s1", None, "198.51.100.0/24", T0 + 50),
                                     SessionInfo("s1", None, "198.51.100.0/24", T0 + 20)])
-    listed = await store.list_user_sessions("u1", T0)
+    listed = await store.list_session_views("u1", T0)
     assert [s.id for s in listed] == ["s3", "s2", "s1"]
     s1 = listed[-1]
     assert (s1.provider, s1.address, s1.last_used_at, s1.device_id) == \
         ("local-userpass", "198.51.100.0/24", T0 + 50, "d0")
     assert (listed[0].provider, listed[0].address, listed[0].last_used_at) == \
         (None, "", listed[0].created_at)
-    assert await store.list_user_sessions("u1", T0 + DAY) == []
+    assert await store.list_session_views("u1", T0 + DAY) == []
 
 
 async def test_ending_sessions_only_of_the_owner(store: Store) -> None:
@@ -104,7 +104,7 @@ async def test_ending_sessions_only_of_the_owner(store: Store) -> None:
     assert not await store.delete_user_session("u1", "s1")
     assert await store.count_live_sessions(T0) == 3
     assert await store.delete_other_sessions("u1", "s3") == 1
-    assert [s.id for s in await store.list_user_sessions("u1", T0)] == ["s3"]
+    assert [s.id for s in await store.list_session_views("u1", T0)] == ["s3"]
     assert await store.get_session("t1") is not None
     assert await store.count_live_sessions(T0) == 2
     assert await store.count_live_sessions(T0 + DAY) == 0

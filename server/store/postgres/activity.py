@@ -83,7 +83,7 @@ class Activity(Connection):
 
         return await self._run(fn)
 
-    async def list_user_sessions(self, user_id: str, now: float) -> list[UserSession]:
+    async def list_session_views(self, user_id: str, now: float) -> list[UserSession]:
         if _absent(user_id):
             return []
         rows = await self._read(_all(

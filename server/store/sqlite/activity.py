@@ -70,7 +70,7 @@ class Activity(Connection):
 
         return await self._run(fn)
 
-    async def list_user_sessions(self, user_id: str, now: float) -> list[UserSession]:
+    async def list_session_views(self, user_id: str, now: float) -> list[UserSession]:
         rows = await self._read(lambda c: c.execute(
             "SELECT s.id, s.device_id, s.created_at, s.expires_at, s.api_key_id, i.provider,"
             " i.address, i.last_used_at FROM sessions s LEFT JOIN session_info i"
