@@ -10,8 +10,11 @@ from typing import Any
 
 from app.sdk import routes as paths
 
+from ..admin_api import paths as admin_paths
 from ..observability.routes import HEALTH_LIVE, HEALTH_READY, METRICS
-from .operations import _ACCESS_401, ACCESS, Operation, json_content
+from ..services.audit import AUDIT_KINDS
+from .admin_schemas import ADMIN_ACCESS
+from .operations import _ACCESS_401, ACCESS, Operation, _query, json_content
 
 _ADDITION = "Latchkey's addition to the App Services API. "
 _SESSION = "{session_id}"
@@ -21,6 +24,8 @@ OPS_TAGS = [
     {"name": "sessions", "description": "The signed-in user's own sessions (Latchkey's "
      "addition): list them, end one, sign out everywhere else."},
     {"name": "operations", "description": "Health checks and metrics for running Latchkey "
+     "(Latchkey's addition)."},
+    {"name": "admin audit", "description": "Admin API: the audit log of security events "
      "(Latchkey's addition)."},
 ]
 
@@ -48,6 +53,28 @@ _SESSION_ITEM: dict[str, Any] = {
 _HEALTH = {"type": "object", "required": ["status"],
            "properties": {"status": {"enum": ["UP", "DOWN"]},
                           "checks": {"type": "array", "items": {"type": "object"}}}}
+
+_ADMIN_401 = ("No bearer token (`MissingAuthReq`), or not the access token of a live admin "
+              "session (`InvalidSession`; a client token too).")
+_ADMIN_404 = ("The group is not this server's (`GroupNotFound`) or the app is not "
+              "(`AppNotFound`).")
+_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["_id", "time", "kind", "detail"],
+    "properties": {
+        "_id": {"type": "string"}, "time": {"type": "number"}, "kind": {"type": "string"},
+        **{name: {"type": ["string", "null"]} for name in (
+            "user_id", "provider", "address", "device_id", "reason", "actor")},
+        "detail": {"type": "object"},
+    },
+}
+_BUCKETS = {"type": "array", "items": {
+    "type": "object", "required": ["start", "count"],
+    "properties": {"start": {"type": "integer"}, "count": {"type": "integer"}}}}
+_STATS = {"type": "object",
+          "required": ["sign_ins_per_day", "sign_ups_per_day", "failed_logins_per_hour"],
+          "properties": {"sign_ins_per_day": _BUCKETS, "sign_ups_per_day": _BUCKETS,
+                         "failed_logins_per_hour": _BUCKETS}}
 
 OPS_OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -96,5 +123,43 @@ OPS_OPERATIONS: tuple[Operation, ...] = (
                     "content": {"text/plain": {"schema": {"type": "string"}}}}},
         errors={404: "`[metrics] enabled = false`, or the caller may not read them "
                      "(`NotFound`)."},
+    ),
+    Operation(
+        "get", admin_paths.AUDIT_LOG, "adminAuditLog", "admin audit",
+        "Latchkey's addition: the audit log",
+        "Security events, newest first: `{_id, time, kind, user_id, provider, address, "
+        "device_id, reason, actor, detail}` (`time` in Unix seconds; `reason` the error code "
+        "of a refusal; `actor` the admin key id of an admin action; never a password, token or "
+        "key). Kinds: " + "; ".join(f"`{k}` {v}" for k, v in AUDIT_KINDS.items()) + ".",
+        security=ADMIN_ACCESS,
+        query=(_query("user_id", "Only this user's events."),
+               _query("kind", "Only these kinds, comma-separated."),
+               _query("since", "Only events at or after this time (Unix seconds).",
+                      {"type": "number"}),
+               _query("until", "Only events before this time (Unix seconds).",
+                      {"type": "number"}),
+               _query("before", "The `_id` of the last event of the previous page: the next "
+                      "page starts after it."),
+               _query("limit", "At most this many (1 to 1000; 50 by default).",
+                      {"type": "integer", "minimum": 1, "maximum": 1000})),
+        ok={"200": json_content({"type": "array", "items": _EVENT}, "Newest first.")},
+        errors={400: "A malformed filter (`InvalidParameter`).", 401: _ADMIN_401,
+                404: _ADMIN_404},
+    ),
+    Operation(
+        "get", admin_paths.AUDIT_STATS, "adminAuditStats", "admin audit",
+        "Latchkey's addition: sign-ins, sign-ups and failed logins over time",
+        "For the console's chart: successful logins (`login`) and new users "
+        "(`user_created`) per UTC day for the last `days` days, today included, and refused "
+        "logins (`login_error`) per hour for the last `hours` hours; every bucket is listed, "
+        "empty ones with 0. `start` is the bucket's first second (Unix seconds).",
+        security=ADMIN_ACCESS,
+        query=(_query("days", "Days of daily counts (1 to 366; 30 by default).",
+                      {"type": "integer", "minimum": 1, "maximum": 366}),
+               _query("hours", "Hours of hourly counts (1 to 744; 48 by default).",
+                      {"type": "integer", "minimum": 1, "maximum": 744})),
+        ok={"200": json_content(_STATS, "The three series.")},
+        errors={400: "A malformed span (`InvalidParameter`).", 401: _ADMIN_401,
+                404: _ADMIN_404},
     ),
 )

@@ -81,6 +81,25 @@ AUDIT_KINDS: dict[str, str] = {
     "api_key_deleted": "an API key was deleted",
     SESSION_REVOKED: "a user ended one of its sessions",
     OTHER_SESSIONS_REVOKED: "a user ended all its sessions but the current one",
+    "admin_login": "an admin key opened an Admin API session",
+    "admin_login_error": "an Admin API login was refused",
+    "admin_logout": "an Admin API session ended",
+    "admin_user_created": "an admin created an email/password user",
+    "admin_user_deleted": "an admin deleted a user",
+    "admin_user_disabled": "an admin disabled a user",
+    "admin_user_enabled": "an admin enabled a user",
+    "admin_user_logged_out": "an admin ended every session of a user",
+    "admin_custom_data_written": "an admin replaced a user's custom user data",
+    "admin_pending_confirmed": "an admin confirmed a pending registration",
+    "admin_pending_confirmation_rerun": "an admin ran a pending registration's confirmation again",
+    "admin_pending_deleted": "an admin deleted a pending registration",
+    "admin_app_key_created": "an admin created an app API key",
+    "admin_app_key_enabled": "an admin enabled an app API key",
+    "admin_app_key_disabled": "an admin disabled an app API key",
+    "admin_app_key_deleted": "an admin deleted an app API key",
+    "admin_user_key_enabled": "an admin enabled a user's API key",
+    "admin_user_key_disabled": "an admin disabled a user's API key",
+    "admin_user_key_deleted": "an admin deleted a user's API key",
 }
 MAX_TEXT = 200
 MAX_QUEUED = 10_000
@@ -221,6 +240,16 @@ async def login_attempt(services: Services, provider: str, device_id: str, *, li
         if not link:
             metrics.login(_provider_label(services, provider), exc.code.value)
         raise
+
+
+def admin_action(services: Services, actor: Any, kind: str, *, user_id: str | None = None,
+                 **detail: Any) -> None:
+    """Record an Admin API action: ``actor`` is the ``AdminCaller``; the event's ``actor`` is
+    its admin key's id, with the key's name in ``detail``."""
+    key = getattr(actor, "key", None)
+    record(services, kind, user_id=user_id, actor=getattr(key, "id", None),
+           device_id=getattr(actor, "device_id", None), admin_name=getattr(key, "name", None),
+           **detail)
 
 
 def _provider_label(services: Services, provider: str | None) -> str:

@@ -193,3 +193,48 @@ def test_old_events_are_pruned_by_the_retention(live: LiveServer) -> None:
     gone, before = asyncio.run(run())
     assert before == ["old-user"] and gone == 1
     assert events(live, AuditQuery(user_id="old-user")) == []
+
+
+def test_admins_read_the_log_and_their_actions_are_in_it(live: LiveServer, api: Api) -> None:
+    from server.admin_api import paths
+
+    from .admin_helpers import Admin, make_admin_key
+
+    key, private = make_admin_key(live.settings, "auditor")
+    admin = Admin(api.http, live.settings, key.public_key, private)
+    assert api.http.post(paths.LOGIN, json={"username": key.public_key,
+                                            "apiKey": "wrong"}).status_code == 401
+    target = api.user("target@example.com")
+    uid = target["user_id"]
+    assert admin.put(paths.USER_DISABLE, user_id=uid).status_code == 204
+    assert admin.put(paths.USER_ENABLE, user_id=uid).status_code == 204
+    assert admin.put(paths.USER_LOGOUT, user_id=uid).status_code == 204
+    wait_for(live, "admin_user_logged_out", uid)
+
+    page = admin.get(paths.AUDIT_LOG, {"user_id": uid, "limit": "2"})
+    assert page.status_code == 200, page.text
+    first = page.json()
+    assert [e["kind"] for e in first] == ["admin_user_logged_out", "admin_user_enabled"]
+    # Disabling ended the user's session already.
+    assert first[0]["actor"] == key.id and first[0]["detail"] == {
+        "admin_name": "auditor", "count": 0}
+    rest = admin.get(paths.AUDIT_LOG, {"user_id": uid, "before": first[-1]["_id"]}).json()
+    assert {e["kind"] for e in rest} >= {"admin_user_disabled", "login", "user_created"}
+    logins = admin.get(paths.AUDIT_LOG, {"kind": "admin_login,admin_login_error"}).json()
+    assert {e["kind"] for e in logins} == {"admin_login", "admin_login_error"}
+    assert private not in json.dumps(logins) and key.public_key not in json.dumps(
+        [e for e in logins if e["kind"] == "admin_login_error"])
+    now = time.time()
+    assert admin.get(paths.AUDIT_LOG, {"user_id": uid, "since": str(now + 60)}).json() == []
+    assert admin.get(paths.AUDIT_LOG, {"since": "yesterday"}).status_code == 400
+
+    stats = admin.get(paths.AUDIT_STATS, {"days": "2", "hours": "3"}).json()
+    assert [len(stats[k]) for k in ("sign_ins_per_day", "sign_ups_per_day",
+                                    "failed_logins_per_hour")] == [2, 2, 3]
+    assert stats["sign_ins_per_day"][-1]["count"] >= 1
+    assert stats["sign_ups_per_day"][-1]["count"] >= 1
+    assert stats["failed_logins_per_hour"][-1]["count"] >= 1
+    assert stats["sign_ins_per_day"][-1]["start"] == int(now // 86400 * 86400)
+    # Client tokens never open the admin routes.
+    resp = api.http.get(admin.path(paths.AUDIT_LOG), headers=auth(target["access_token"]))
+    assert resp.status_code == 401
