@@ -116,6 +116,7 @@ async def metrics_page(request: Request) -> Response:
         await asyncio.wait_for(sessions.refresh(), READY_TIMEOUT)
     except Exception:  # noqa: S110 (a store that is down leaves the gauge out, not the page)
         pass
+    metrics.flush()
     body = await asyncio.to_thread(metrics.render, sessions)
     return Response(body, media_type=metrics.CONTENT_TYPE,
                     headers={"Cache-Control": "no-store"})
