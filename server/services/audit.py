@@ -11,8 +11,9 @@ codes and short facts; ``detail`` keys that name a secret (``password``, ``token
 
 Rule 2: recording never fails or slows a request. ``record`` only queues the event; one task per
 process writes what is queued in one transaction (``Store.write_activity``), so under load many
-logins share one commit (group commit) and a login pays a list append, not a store round trip.
-The cost: events queued when a process is killed (a few milliseconds' worth) are lost. A store
+logins share one commit (group commit: the writer waits ``BATCH_DELAY`` for more) and a login
+pays a list append, not a store round trip. The cost: events queued when a process is killed
+(a few milliseconds' worth) are lost. A store
 that cannot be written loses the batch with one warning in the log; at most ``MAX_QUEUED``
 events wait, the oldest going first.
 
@@ -103,6 +104,8 @@ AUDIT_KINDS: dict[str, str] = {
 }
 MAX_TEXT = 200
 MAX_QUEUED = 10_000
+#: Seconds the writer waits for more events before it writes a batch (Rule 2).
+BATCH_DELAY = 0.005
 _SECRET_KEY = re.compile(r"password|token|secret|private|^key$|_key$|apikey", re.IGNORECASE)
 _SAFE_KEYS = frozenset({"key_name", "api_key_id"})
 
@@ -140,6 +143,9 @@ class AuditWriter:
 
     async def _drain(self) -> None:
         try:
+            # Gather what comes in the next few milliseconds into the same transaction: on
+            # SQLite one event alone costs ~340 µs of CPU to commit, ten together ~40 µs each.
+            await asyncio.sleep(BATCH_DELAY)
             while self._events or self._infos:
                 events, self._events = self._events, []
                 infos, self._infos = self._infos, []

@@ -50,7 +50,9 @@ def as_json(session: UserSession, current_session_id: str) -> dict[str, Any]:
 
 
 async def list_sessions(services: Services, caller: Caller) -> list[dict[str, Any]]:
-    """The caller's live sessions, newest first."""
+    """The caller's live sessions, newest first (this process's queued metadata written
+    first; another process's may take a few milliseconds more)."""
+    await audit.writer(services).flush()
     found = await services.store.list_session_views(caller.user.id, time.time())
     return [as_json(s, caller.session_id) for s in found]
 
