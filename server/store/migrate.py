@@ -52,9 +52,12 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("admin_keys", ("id", "name", "public_key", "key_hash", "disabled", "created_at")),
     ("admin_sessions", ("id", "key_id", "token_hash", "device_id", "created_at",
                         "expires_at")),
+    ("audit_events", ("id", "at", "kind", "user_id", "provider", "address", "device_id",
+                      "reason", "actor", "detail")),
+    ("session_info", ("session_id", "provider", "address", "last_used_at")),
 )
 #: Tables added to the schema later: a source made before them has none, and copies no rows.
-LATER_TABLES = frozenset({"admin_keys", "admin_sessions"})
+LATER_TABLES = frozenset({"admin_keys", "admin_sessions", "audit_events", "session_info"})
 #: Tables emptied by ``force``; ``meta`` is merged instead, keeping the target's schema version.
 REPLACED = (*(name for name, _ in TABLES), "rate_events")
 SIGNING_KEY = "signing_key"
