@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                              "X-Forwarded-For/-Proto headers are trusted; off by default")
     parser.add_argument("--environment", default=None,
                         help="an App Services export's environment (default: the one it names)")
+    parser.add_argument("--log-json", action="store_true",
+                        help="one JSON object per log line (also [logging] json = true)")
     sub = parser.add_subparsers(dest="command")
     users = sub.add_parser("users", help="list, show, disable, enable or delete users")
     users.add_argument("action", choices=["list", "show", "disable", "enable", "delete",
@@ -187,7 +189,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
           f"(data in {settings.data_dir}, store {_store_kind(settings)})", flush=True)
     proxy: dict[str, Any] = {"proxy_headers": args.forwarded_allow_ips is not None,
                              "forwarded_allow_ips": args.forwarded_allow_ips,
-                             **_connection_limits(settings)}
+                             **_connection_limits(settings), **_observability(settings, args)}
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
                     **proxy)
@@ -226,6 +228,21 @@ def _connection_limits(settings: Settings) -> dict[str, Any]:
     base = settings.public_url or settings.link_base_url
     return {"http": protocol(HttpLimits.from_security(security, cap, base)),
             "timeout_keep_alive": security.keep_alive_seconds}
+
+
+def _observability(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """JSON log lines when asked for; the metrics directory of several workers, emptied."""
+    from server.observability import jsonlog, metrics
+    from server.ops_settings import LoggingSettings, read_table
+
+    if args.workers > 1:
+        # Set before the workers start, which read it when they import prometheus-client.
+        path = os.environ.setdefault(metrics.MULTIPROC_ENV,
+                                     str(settings.data_dir.resolve() / "metrics"))
+        metrics.prepare_directory(path)
+    if args.log_json or read_table(settings.raw, "logging", LoggingSettings).json:
+        return {"log_config": jsonlog.log_config()}
+    return {}
 
 
 def _store_kind(settings: Settings) -> str:

@@ -19,6 +19,8 @@ from starlette.routing import BaseRoute
 from .cors import CORSMiddleware
 from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
 from .js_settings import runtime_app
+from .observability import lifecycle
+from .observability.middleware import Observe
 from .routes import ROUTES
 from .runtime import FunctionRuntime
 from .services.context import Services
@@ -74,9 +76,11 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await build_services(settings)
         app.state.services = services
+        await lifecycle.start(services)
         try:
             yield
         finally:
+            await lifecycle.stop(services)
             await services.functions.close()
             await services.store.close()
 
@@ -86,6 +90,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(Observe),
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
             Middleware(CatchAllMiddleware),
         ],

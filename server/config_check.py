@@ -100,6 +100,8 @@ RANGES: dict[str, Range] = {
     "providers.passkey.challenge_seconds": Range(10, 3600, "seconds"),
     "mfa.login_seconds": Range(30, 3600, "seconds"),
     "mfa.totp_window": Range(0, 2, "time steps of 30 seconds"),
+    "audit.retention_days": Range(1, 3650, "days"),
+    "audit.prune_interval_minutes": Range(1, 1440, "minutes"),
 }
 
 # A key's kind: the types its value may have; ``None`` means its reader checks it (lists,
@@ -119,6 +121,7 @@ _TOP: Schema = {
     "custom_user_data": (dict,), "mail": (dict,), "security": (dict,), "oauth": (dict,),
     "environment": TEXT, "values": (dict,), "js_functions": (dict,),
     "mfa": (dict,),
+    "audit": (dict,), "metrics": (dict,), "logging": (dict,),
 }
 _TABLES: dict[str, Schema] = {
     "tokens": {"access_token_minutes": NUMBER, "refresh_token_days": NUMBER},
@@ -155,7 +158,8 @@ def check(raw: Mapping[str, Any], tables: Mapping[str, type], *, ranges: bool = 
     shorten lifetimes below what an operator may set, to watch tokens expire)."""
     _table("", raw, _TOP, ranges)
     schemas = {name: schema_of(cls) for name, cls in tables.items()}
-    for name in ("tokens", "cors", "custom_user_data", "oauth", "mail", "security", "mfa"):
+    for name in ("tokens", "cors", "custom_user_data", "oauth", "mail", "security", "mfa",
+                 "audit", "metrics", "logging"):
         schema = _TABLES.get(name) or schemas.get(name)
         if schema is not None and isinstance(raw.get(name), dict):
             _table(name, raw[name], schema, ranges)

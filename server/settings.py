@@ -36,6 +36,7 @@ from .js_settings import environment as _environment
 from .js_settings import js_functions as _js_functions
 from .js_settings import values as _values
 from .oauth_settings import OAuthConfigError, OAuthProviderSettings, oauth_providers, state_seconds
+from .ops_settings import OPS_TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "demo.toml"
@@ -200,6 +201,7 @@ CHECKED_TABLES: dict[str, type] = {
     "providers.<social>": OAuthProviderSettings,
     "providers.passkey": PasskeySettings,
     "mfa": MfaSettings,
+    **OPS_TABLES,
 }
 
 

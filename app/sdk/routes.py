@@ -173,3 +173,12 @@ def mfa(app_id: str, action: str = MFA_STATUS) -> str:
     ``totp/disable``, ``recovery-codes``, ``verify`` (finish a login), ``passkey/options``."""
     base = f"{app_path(app_id)}/auth/mfa"
     return f"{base}/{action}" if action else base
+def sessions() -> str:
+    """``GET`` lists the calling user's sessions, ``DELETE`` ends all but the calling one
+    (access token; Latchkey's addition to the App Services API)."""
+    return f"{AUTH_PREFIX}/sessions"
+
+
+def user_session(session_id: str) -> str:
+    """``DELETE``: end one of the calling user's sessions."""
+    return f"{sessions()}/{_seg(session_id)}"

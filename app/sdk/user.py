@@ -22,6 +22,7 @@ from .events import Emitter, EventType, Listener
 from .fetcher import Fetcher
 from .functions import FunctionsFactory
 from .providers import ApiKeyAuth
+from .sessions import UserSessions
 from .tokens import AuthResponse, custom_data, device_id
 
 if TYPE_CHECKING:
@@ -382,3 +383,9 @@ class User:
         from .mfa import SecondFactorAuth
 
         return SecondFactorAuth(self)
+
+    @property
+    def sessions(self) -> UserSessions:
+        """This user's sessions on every device (``list``, ``revoke``, ``revoke_all_other``);
+        Latchkey's addition, see ``app.sdk.sessions``."""
+        return UserSessions(self)

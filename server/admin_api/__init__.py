@@ -10,6 +10,6 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import auth, routes_users
+from . import auth, routes_audit, routes_users
 
-ROUTES: list[BaseRoute] = [*auth.ROUTES, *routes_users.ROUTES]
+ROUTES: list[BaseRoute] = [*auth.ROUTES, *routes_users.ROUTES, *routes_audit.ROUTES]

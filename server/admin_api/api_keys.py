@@ -18,7 +18,7 @@ from typing import Any
 from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError
-from ..services import api_keys
+from ..services import api_keys, audit
 from ..services.context import Services
 from ..services.providers import string_field
 from ..store.base import ApiKey
@@ -42,6 +42,8 @@ async def create_app_key(services: Services, actor: AdminCaller,
                          payload: dict[str, Any]) -> dict[str, Any]:
     """A new app key ``{name}``: ``{_id, name, disabled, key}``, the only time ``key`` shows."""
     key, secret = await api_keys.create_server_key(services, string_field(payload, "name"))
+    audit.admin_action(services, actor, "admin_app_key_created", api_key_id=key.id,
+                       key_name=key.name)
     return {**api_keys.summary(key), "key": secret}
 
 
@@ -65,6 +67,8 @@ async def set_app_key_disabled(services: Services, actor: AdminCaller, key_id: s
     key = await app_key(services, key_id)
     if not await services.store.set_api_key_disabled(key.id, disabled):
         raise _not_found()
+    audit.admin_action(services, actor, "admin_app_key_disabled" if disabled else
+                       "admin_app_key_enabled", api_key_id=key.id, key_name=key.name)
 
 
 async def delete_app_key(services: Services, actor: AdminCaller, key_id: str) -> None:
@@ -72,6 +76,8 @@ async def delete_app_key(services: Services, actor: AdminCaller, key_id: str) ->
     key = await app_key(services, key_id)
     if not await api_keys.delete_server_key(services, key.id):
         raise _not_found()
+    audit.admin_action(services, actor, "admin_app_key_deleted", api_key_id=key.id,
+                       key_name=key.name)
 
 
 # A user's own keys.
@@ -96,6 +102,9 @@ async def set_user_key_disabled(services: Services, actor: AdminCaller, user_id:
     key = await user_key(services, user_id, key_id)
     if not await services.store.set_api_key_disabled(key.id, disabled):
         raise _not_found()
+    audit.admin_action(services, actor, "admin_user_key_disabled" if disabled else
+                       "admin_user_key_enabled", user_id=key.user_id, api_key_id=key.id,
+                       key_name=key.name)
 
 
 async def delete_user_key(services: Services, actor: AdminCaller, user_id: str,
@@ -104,3 +113,5 @@ async def delete_user_key(services: Services, actor: AdminCaller, user_id: str,
     key = await user_key(services, user_id, key_id)
     if not await services.store.delete_api_key(key.id):
         raise _not_found()
+    audit.admin_action(services, actor, "admin_user_key_deleted", user_id=key.user_id,
+                       api_key_id=key.id, key_name=key.name)

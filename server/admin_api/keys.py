@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError, bad_request, invalid_session
-from ..services import ratelimit
+from ..services import audit, ratelimit
 from ..services.context import Services
 from ..services.sessions import bearer, new_device_id
 from ..services.tokens import TokenError, digest, same_digest
@@ -114,6 +114,16 @@ def _refused() -> ApiError:
 async def log_in(services: Services, public: str, private: str,
                  address: str) -> dict[str, str]:
     """Open an admin session: ``{access_token, refresh_token, user_id, device_id}``."""
+    try:
+        return await _log_in(services, public, private, address)
+    except ApiError as exc:
+        # Neither key is recorded: a private key pasted as the public one would be a secret.
+        audit.record(services, "admin_login_error", reason=exc.code.value, provider=PROVIDER)
+        raise
+
+
+async def _log_in(services: Services, public: str, private: str,
+                  address: str) -> dict[str, str]:
     security = services.settings.security
     await ratelimit.limit(services, "admin-login-address",
                           security.login_attempts_per_address).take(
@@ -133,6 +143,8 @@ async def log_in(services: Services, public: str, private: str,
     refresh = services.signer.admin_token(REFRESH, key.id, session_id, device_id, lifetime)
     await services.store.create_admin_session(
         AdminSession(session_id, key.id, digest(refresh), device_id, now, now + lifetime))
+    audit.record(services, "admin_login", actor=key.id, provider=PROVIDER, device_id=device_id,
+                 admin_name=key.name, session_id=session_id)
     return {"access_token": _access(services, key.id, session_id, device_id),
             "refresh_token": refresh, "user_id": key.id, "device_id": device_id}
 
@@ -181,6 +193,8 @@ async def log_out(services: Services, authorization: str | None) -> None:
     """End the admin session of a refresh token."""
     session = await _refresh_session(services, authorization)
     await services.store.delete_admin_session(session.id)
+    audit.record(services, "admin_logout", actor=session.key_id, provider=PROVIDER,
+                 device_id=session.device_id, session_id=session.id)
 
 
 def profile(services: Services, caller: AdminCaller, group_id: str) -> dict[str, object]:

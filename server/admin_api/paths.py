@@ -52,3 +52,6 @@ def fill(template: str, **values: str) -> str:
     ```
     """
     return template.format(**{name: quote(value, safe="@") for name, value in values.items()})
+#: Latchkey's own: the audit log, and its counts for the console's charts.
+AUDIT_LOG = f"{APP}/audit_log"
+AUDIT_STATS = f"{AUDIT_LOG}/stats"

@@ -25,7 +25,7 @@ from app.sdk.errors import ErrorCode
 from .. import ejson
 from ..emails import email_key
 from ..errors import ApiError, bad_request
-from ..services import passwords, userpass, users
+from ..services import audit, passwords, userpass, users
 from ..services.context import Services
 from ..store.base import Conflict, UserpassAccount, UserRecord
 from . import apps
@@ -141,13 +141,16 @@ async def create_user(services: Services, actor: AdminCaller,
         raise ApiError(ErrorCode.ACCOUNT_NAME_IN_USE, 409, "name already in use") from exc
     identity = users.make_identity(services, routes.LOCAL_USERPASS, account.id,
                                    {"email": email})
-    return user_json(await users.login_identity(services, identity))
+    made = await users.login_identity(services, identity)
+    audit.admin_action(services, actor, "admin_user_created", user_id=made.id, email=email)
+    return user_json(made)
 
 
 async def delete_user(services: Services, actor: AdminCaller, user_id: str) -> None:
     """Delete a user with its identities, sessions, API keys and email/password account."""
     if not await services.store.delete_user((await get_user(services, user_id)).id):
         raise not_found()
+    audit.admin_action(services, actor, "admin_user_deleted", user_id=user_id)
 
 
 async def set_disabled(services: Services, actor: AdminCaller, user_id: str,
@@ -156,11 +159,15 @@ async def set_disabled(services: Services, actor: AdminCaller, user_id: str,
     if not await services.store.set_user_disabled((await get_user(services, user_id)).id,
                                                   disabled):
         raise not_found()
+    audit.admin_action(services, actor, "admin_user_disabled" if disabled else
+                       "admin_user_enabled", user_id=user_id)
 
 
 async def log_out(services: Services, actor: AdminCaller, user_id: str) -> int:
     """End every session of a user at once (its tokens die with them); how many ended."""
-    return await services.store.delete_user_sessions((await get_user(services, user_id)).id)
+    ended = await services.store.delete_user_sessions((await get_user(services, user_id)).id)
+    audit.admin_action(services, actor, "admin_user_logged_out", user_id=user_id, count=ended)
+    return ended
 
 
 async def devices(services: Services, user_id: str) -> list[dict[str, Any]]:
@@ -198,6 +205,7 @@ async def write_custom_data(services: Services, actor: AdminCaller, user_id: str
     token."""
     _custom_data_on(services)
     await users.write_custom_data(services, (await get_user(services, user_id)).id, doc)
+    audit.admin_action(services, actor, "admin_custom_data_written", user_id=user_id)
 
 
 def pending_json(services: Services, account: UserpassAccount) -> dict[str, Any]:
@@ -229,6 +237,7 @@ async def confirm_pending(services: Services, actor: AdminCaller, email: str) ->
     if account.confirmed:
         raise bad_request("already confirmed", ErrorCode.USER_ALREADY_CONFIRMED)
     await services.store.confirm_userpass(account.email)
+    audit.admin_action(services, actor, "admin_pending_confirmed", email=account.email)
 
 
 async def rerun_confirmation(services: Services, actor: AdminCaller, email: str) -> None:
@@ -244,6 +253,7 @@ async def rerun_confirmation(services: Services, actor: AdminCaller, email: str)
         await userpass.retry_confirmation(services, {"email": account.email})
     else:
         raise bad_request("automatic confirmation is enabled: there is nothing to run")
+    audit.admin_action(services, actor, "admin_pending_confirmation_rerun", email=account.email)
 
 
 async def delete_pending(services: Services, actor: AdminCaller, email: str) -> None:
@@ -252,3 +262,4 @@ async def delete_pending(services: Services, actor: AdminCaller, email: str) -> 
     account = await _pending(services, email)
     if not await services.store.delete_pending_userpass(account.email):
         raise not_found()
+    audit.admin_action(services, actor, "admin_pending_deleted", email=account.email)

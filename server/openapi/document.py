@@ -77,6 +77,9 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "credential_id": {"name": "credential_id", "in": "path", "required": True,
                       "schema": {"type": "string"},
                       "description": "The `id` of one of the caller's passkeys (base64url)."},
+    "session_id": {"name": "session_id", "in": "path", "required": True,
+                   "schema": {"type": "string"},
+                   "description": "The `session_id` of one of the caller's sessions."},
 }
 
 

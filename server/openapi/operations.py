@@ -352,10 +352,15 @@ OPERATIONS: tuple[Operation, ...] = (
 # The Admin API's operations live in their own module, which uses the helpers above.
 from .admin import ADMIN_OPERATIONS, ADMIN_TAGS  # noqa: E402
 
-OPERATIONS = (*OPERATIONS, *ADMIN_OPERATIONS)
+# Latchkey's additions for running in production and users' own sessions, kept in their own
+# module; it imports this one, so it comes last.
+from .ops_operations import OPS_OPERATIONS, OPS_TAGS  # noqa: E402
+
+OPERATIONS = (*OPERATIONS, *ADMIN_OPERATIONS, *OPS_OPERATIONS)
 TAGS += ADMIN_TAGS
 # Passkeys and second factors (issue 14), in a module of their own.
 from .factor_operations import FACTOR_OPERATIONS, FACTOR_TAGS  # noqa: E402
 
 TAGS += FACTOR_TAGS
 OPERATIONS += FACTOR_OPERATIONS
+TAGS += OPS_TAGS

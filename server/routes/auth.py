@@ -13,7 +13,7 @@ from app.sdk import routes as paths
 from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError
-from ..services import mfa, providers, ratelimit, sessions, userpass, users
+from ..services import audit, mfa, providers, ratelimit, sessions, userpass, users
 from ..services.context import Services
 from .common import check_app, client_address, empty, json_body, json_ok
 
@@ -29,18 +29,23 @@ async def login(request: Request) -> Response:
     link = request.query_params.get("link", "").lower() == "true"
     if link:
         caller = await sessions.check_access(services, request.headers.get("authorization"))
-        proof = await _link_proof(services, name, body, client_address(request),
-                                  caller.device_id)
-        if proof.user_id is not None:
-            raise ApiError(ErrorCode.BAD_REQUEST, 400, "API keys cannot be linked to a user")
-        user = await users.link_identity(services, caller.user, proof.identity)
+        async with audit.login_attempt(services, name, caller.device_id, link=True,
+                                       user_id=caller.user.id):
+            proof = await _link_proof(services, name, body, client_address(request),
+                                      caller.device_id)
+            if proof.user_id is not None:
+                raise ApiError(ErrorCode.BAD_REQUEST, 400, "API keys cannot be linked to a user")
+            user = await users.link_identity(services, caller.user, proof.identity)
         token = await sessions.access_token(services, user.id, caller.session_id, caller.device_id)
         return json_ok({"access_token": token, "user_id": user.id, "device_id": caller.device_id})
     device_id = sessions.device_id_from(options)
-    proof = await providers.prove(services, name, body, client_address(request), device_id)
-    user = await _user_for(services, proof)
-    await mfa.after_password(services, user, name, device_id)  # Issue 14: may ask for more.
-    return json_ok(await sessions.open_session(services, user, device_id, proof.api_key_id))
+    email = body.get("username") if name == paths.LOCAL_USERPASS else None
+    async with audit.login_attempt(services, name, device_id, email=email):
+        proof = await providers.prove(services, name, body, client_address(request), device_id)
+        user = await _user_for(services, proof)
+        await mfa.after_password(services, user, name, device_id)  # Issue 14: may ask for more.
+    return json_ok(await sessions.open_session(services, user, device_id, proof.api_key_id,
+                                               provider=name))
 
 
 async def _link_proof(services: Services, name: str, body: dict[str, Any],
@@ -88,18 +93,20 @@ def _action(fn: Callable[[Services, dict[str, Any]], Awaitable[None]], status: i
 _APP = "{app_id}"
 ROUTES = [
     Route(paths.login(_APP, "{provider}"), login, methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_REGISTER), _action(userpass.register, 201),
+    Route(paths.userpass(_APP, paths.USERPASS_REGISTER),
+          _action(audit.audited("register", userpass.register), 201), methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM),
+          _action(audit.audited("confirm", userpass.confirm), limited=False), methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM_SEND),
+          _action(audit.audited("confirm_send", userpass.resend_confirmation)),
           methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM), _action(userpass.confirm, limited=False),
+    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM_CALL),
+          _action(audit.audited("confirm_call", userpass.retry_confirmation)),
           methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM_SEND), _action(userpass.resend_confirmation),
-          methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_CONFIRM_CALL), _action(userpass.retry_confirmation),
-          methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_RESET), _action(userpass.reset, limited=False),
-          methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_RESET_SEND), _action(userpass.send_reset),
-          methods=["POST"]),
-    Route(paths.userpass(_APP, paths.USERPASS_RESET_CALL), _action(userpass.call_reset),
-          methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_RESET),
+          _action(audit.audited("reset", userpass.reset), limited=False), methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_RESET_SEND),
+          _action(audit.audited("reset_send", userpass.send_reset)), methods=["POST"]),
+    Route(paths.userpass(_APP, paths.USERPASS_RESET_CALL),
+          _action(audit.audited("reset_call", userpass.call_reset)), methods=["POST"]),
 ]

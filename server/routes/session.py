@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from app.sdk import routes as paths
 
-from ..services import sessions, users
+from ..services import audit, sessions, users
 from .common import empty, json_ok, services_of
 
 
@@ -37,6 +37,7 @@ async def delete_user(request: Request) -> Response:
     services = services_of(request)
     caller = await sessions.check_access(services, request.headers.get("authorization"))
     await services.store.delete_user(caller.user.id)
+    audit.record(services, audit.USER_DELETED, user_id=caller.user.id, device_id=caller.device_id)
     return empty()
 
 

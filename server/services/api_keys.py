@@ -25,7 +25,7 @@ from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError, bad_request
 from ..store.base import ApiKey, Conflict, UserRecord
-from . import users
+from . import audit, users
 from .context import Services
 from .providers import Proof, provider, string_field
 from .sessions import Caller
@@ -85,6 +85,8 @@ async def create(services: Services, caller: Caller, payload: dict[str, Any]) ->
     if len(await services.store.list_api_keys(caller.user.id)) >= MAX_KEYS_PER_USER:
         raise bad_request(f"a user can have at most {MAX_KEYS_PER_USER} API keys")
     key, secret = await _insert(services, caller.user.id, name)
+    audit.record(services, "api_key_created", user_id=caller.user.id,
+                 device_id=caller.device_id, api_key_id=key.id, key_name=key.name)
     return {"_id": key.id, "key": secret, "name": key.name, "disabled": key.disabled}
 
 
@@ -106,6 +108,9 @@ async def set_disabled(services: Services, caller: Caller, key_id: str, disabled
     key = await own_key(services, caller, key_id)
     if not await services.store.set_api_key_disabled(key.id, disabled):
         raise _not_found()
+    audit.record(services, "api_key_disabled" if disabled else "api_key_enabled",
+                 user_id=caller.user.id, device_id=caller.device_id, api_key_id=key.id,
+                 key_name=key.name)
 
 
 async def delete(services: Services, caller: Caller, key_id: str) -> None:
@@ -118,6 +123,8 @@ async def delete(services: Services, caller: Caller, key_id: str) -> None:
                        "cannot delete the API key used to authenticate this session")
     if not await services.store.delete_api_key(key.id):
         raise _not_found()
+    audit.record(services, "api_key_deleted", user_id=caller.user.id,
+                 device_id=caller.device_id, api_key_id=key.id, key_name=key.name)
 
 
 @provider(routes.API_KEY)

@@ -25,6 +25,7 @@ from app.sdk.errors import ErrorCode
 
 from .. import ejson
 from ..errors import ApiError, bad_request
+from ..observability import metrics
 from ..runtime import FunctionError, FunctionNotFound, FunctionTimeout
 from ..store.base import UserRecord
 from . import users
@@ -96,6 +97,10 @@ async def call(services: Services, user: UserRecord, raw_body: bytes,
     context = FunctionContext(services.settings.app_id, function_user(services, user), services,
                               request_fields)
     try:
-        return await services.functions.call(request.name, request.arguments, context)
+        result = await services.functions.call(request.name, request.arguments, context)
     except FunctionError as exc:
+        metrics.function_call("timeout" if isinstance(exc, FunctionTimeout) else
+                              "not_found" if isinstance(exc, FunctionNotFound) else "error")
         raise call_error(exc) from exc
+    metrics.function_call("ok")
+    return result

@@ -243,7 +243,8 @@ async def _complete(services: Services, record: dict[str, Any],
     user = await users.login_identity(services, identity)
     if user.disabled:
         raise ApiError(ErrorCode.USER_DISABLED, 401, "user disabled")
-    session = await sessions.open_session(services, user, str(record["device_id"]))
+    session = await sessions.open_session(services, user, str(record["device_id"]),
+                                          provider=cfg.name)
     ua = [session["access_token"], session["refresh_token"], session["user_id"],
           session["device_id"]]
     return {"_baas_ua": "$".join(ua)}

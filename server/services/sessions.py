@@ -28,8 +28,8 @@ from app.sdk.errors import ErrorCode
 
 from .. import ejson
 from ..errors import ApiError, invalid_session
-from ..store.base import Session, UserRecord
-from . import users
+from ..store.base import RefreshRead, Session, UserRecord
+from . import audit, users
 from .context import Services
 from .tokens import TokenError, digest, same_digest
 
@@ -136,8 +136,12 @@ def new_device_id() -> str:
 
 
 async def open_session(services: Services, user: UserRecord, device_id: str,
-                       api_key_id: str | None = None) -> dict[str, str]:
-    """Create a session; the login answer ``{access_token, refresh_token, user_id, device_id}``."""
+                       api_key_id: str | None = None, *,
+                       provider: str | None = None) -> dict[str, str]:
+    """Create a session; the login answer ``{access_token, refresh_token, user_id, device_id}``.
+
+    ``provider`` is the login's provider, for the audit log and the user's list of sessions.
+    """
     now = time.time()
     lifetime = services.settings.refresh_token_seconds
     session_id = users.new_id()
@@ -145,6 +149,7 @@ async def open_session(services: Services, user: UserRecord, device_id: str,
     await services.store.create_session(
         Session(session_id, user.id, digest(refresh), device_id, now, now + lifetime, api_key_id)
     )
+    audit.session_opened(services, user, session_id, device_id, provider, api_key_id)
     await services.store.touch_login(user.id, now)
     return {
         "access_token": await access_token(services, user.id, session_id, device_id),
@@ -158,8 +163,23 @@ async def refresh(services: Services, authorization: str | None) -> dict[str, st
     """A new access token for a refresh token (which is not rotated).
 
     The checks of ``check_refresh`` and the custom data of ``access_token``, on one store read
-    (``get_session_for_refresh``): one round trip on PostgreSQL instead of three.
+    (``get_session_for_refresh``): one round trip on PostgreSQL instead of three. A refusal is
+    recorded in the audit log.
     """
+    try:
+        found = await _read_refresh(services, authorization)
+    except ApiError as exc:
+        audit.record(services, audit.REFRESH_ERROR, reason=exc.code.value)
+        raise
+    session = found.session
+    access = services.signer.access_token(
+        session.user_id, session.id, session.device_id, data_claim(found.document),
+        services.settings.access_token_seconds)
+    _touch(services, session.id)
+    return {"access_token": access}
+
+
+async def _read_refresh(services: Services, authorization: str | None) -> RefreshRead:
     token = bearer(authorization)
     try:
         claims = services.signer.verify(token, "refresh")
@@ -176,10 +196,7 @@ async def refresh(services: Services, authorization: str | None) -> dict[str, st
         raise invalid_session("user not found")
     if found.user.disabled:
         raise ApiError(ErrorCode.USER_DISABLED, 401, "user disabled")
-    access = services.signer.access_token(
-        found.user.id, session.id, session.device_id, data_claim(found.document),
-        services.settings.access_token_seconds)
-    return {"access_token": access}
+    return found
 
 
 async def log_out(services: Services, authorization: str | None) -> None:
@@ -189,6 +206,14 @@ async def log_out(services: Services, authorization: str | None) -> None:
     if session is None or not same_digest(token, session.token_hash):
         raise invalid_session("failed to find refresh token")
     await services.store.delete_session(session.id)
+    audit.record(services, audit.LOGOUT, user_id=session.user_id, device_id=session.device_id,
+                 session_id=session.id)
+
+
+def _touch(services: Services, session_id: str) -> None:
+    from .user_sessions import touch  # It imports this module.
+
+    touch(services, session_id)
 
 
 def _session_id_for_logout(services: Services, token: str) -> str:

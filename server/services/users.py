@@ -19,6 +19,7 @@ from app.sdk.errors import ErrorCode
 from .. import ejson
 from ..errors import ApiError
 from ..store.base import Conflict, Identity, UserRecord
+from . import audit
 from .context import Services
 
 
@@ -85,6 +86,7 @@ async def link_identity(services: Services, user: UserRecord, identity: Identity
     record = await services.store.get_user(user.id)
     if record is None:
         raise ApiError(ErrorCode.INVALID_SESSION, 401, "invalid session: user not found")
+    audit.record(services, audit.LINK, user_id=user.id, provider=identity.provider_type)
     return record
 
 

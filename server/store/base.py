@@ -13,6 +13,7 @@ store serialises itself. Nothing here knows HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -140,6 +141,65 @@ class TotpFactor:
     last_step: int
     created_at: float
     recovery_codes_left: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One security event (``server.services.audit``): never a password, token or key.
+
+    ``id`` sorts by time (``audit.new_event_id``); ``reason`` is an error code for a refusal;
+    ``actor`` names who acted when it is not the user (an admin key); ``detail`` holds short
+    non-secret facts (an email address typed, an API key's name, whether a user is new).
+    """
+
+    id: str
+    at: float
+    kind: str
+    user_id: str | None = None
+    provider: str | None = None
+    address: str | None = None
+    device_id: str | None = None
+    reason: str | None = None
+    actor: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which audit events to read: all filters optional, newest first, ``before`` an event id
+    (the last of the previous page) and at most ``limit`` events."""
+
+    user_id: str | None = None
+    kinds: tuple[str, ...] = ()
+    since: float | None = None
+    until: float | None = None
+    before: str | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What a session's owner sees beside the session: login provider (``None`` keeps the
+    stored one), approximate client address and last use (only ever moves forward)."""
+
+    session_id: str
+    provider: str | None
+    address: str
+    last_used_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UserSession:
+    """A live session of a user as its owner lists it (``session_info`` joined, if any)."""
+
+    id: str
+    device_id: str
+    created_at: float
+    expires_at: float
+    api_key_id: str | None
+    provider: str | None
+    address: str
+    last_used_at: float
 
 
 class Store(Protocol):
@@ -384,6 +444,40 @@ class Store(Protocol):
 
         One read, so a refresh on a networked store costs one round trip, not three.
         """
+        ...
+
+    # Audit log and users' own sessions (server/services/audit.py, user_sessions.py).
+    async def write_activity(self, events: Sequence[AuditEvent],
+                             infos: Sequence[SessionInfo]) -> None:
+        """Append audit events and insert or update session metadata, in one transaction.
+
+        A ``SessionInfo`` of a session that has its row already keeps its provider when the new
+        one is ``None``, takes the new address, and keeps the later ``last_used_at``.
+        """
+        ...
+    async def list_audit_events(self, query: AuditQuery) -> list[AuditEvent]:
+        """Events matching the query, newest first (by id)."""
+        ...
+    async def count_audit_events(self, kinds: Sequence[str], since: float, until: float,
+                                 bucket_seconds: int) -> list[tuple[float, str, int]]:
+        """``(bucket start, kind, count)`` of the events of ``kinds`` in ``[since, until)``,
+        in buckets of ``bucket_seconds`` from the Unix epoch (UTC days for 86400), in order."""
+        ...
+    async def prune_audit_events(self, before: float) -> int:
+        """Delete events older than ``before`` and session metadata whose session is gone;
+        how many events went."""
+        ...
+    async def list_session_views(self, user_id: str, now: float) -> list[UserSession]:
+        """The user's sessions that have not expired, newest first."""
+        ...
+    async def delete_user_session(self, user_id: str, session_id: str) -> bool:
+        """End one session of this user; ``False`` if the user has no such session."""
+        ...
+    async def delete_other_sessions(self, user_id: str, keep_session_id: str) -> int:
+        """End every session of the user but one; how many ended."""
+        ...
+    async def count_live_sessions(self, now: float) -> int:
+        """How many sessions have not expired (the active sessions gauge)."""
         ...
 
 

@@ -56,9 +56,12 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "backed_up", "created_at", "last_used_at")),
     ("totp_factors", ("user_id", "secret", "confirmed", "last_step", "created_at")),
     ("recovery_codes", ("user_id", "code_hash")),
+    ("audit_events", ("id", "at", "kind", "user_id", "provider", "address", "device_id",
+                      "reason", "actor", "detail")),
+    ("session_info", ("session_id", "provider", "address", "last_used_at")),
 )
 #: Tables added to the schema later: a source made before them has none, and copies no rows.
-LATER_TABLES = frozenset({"admin_keys", "admin_sessions"})
+LATER_TABLES = frozenset({"admin_keys", "admin_sessions", "audit_events", "session_info"})
 #: Tables emptied by ``force``; ``meta`` is merged instead, keeping the target's schema version.
 REPLACED = (*(name for name, _ in TABLES), "rate_events", "auth_challenges")
 SIGNING_KEY = "signing_key"

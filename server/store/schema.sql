@@ -138,3 +138,32 @@ CREATE TABLE IF NOT EXISTS recovery_codes (
     code_hash TEXT NOT NULL,
     PRIMARY KEY (user_id, code_hash)
 );
+-- Security events (server/services/audit.py): who did what, when, from where. ``id`` sorts by
+-- time (microseconds in hex, then random bits), so paging newest first is by id alone. Rows
+-- older than [audit] retention_days are pruned by every server process in the background.
+CREATE TABLE IF NOT EXISTS audit_events (
+    id TEXT PRIMARY KEY,
+    at DOUBLE PRECISION NOT NULL,
+    kind TEXT NOT NULL,
+    user_id TEXT,
+    provider TEXT,
+    address TEXT,
+    device_id TEXT,
+    reason TEXT,
+    actor TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS audit_events_at ON audit_events(at);
+CREATE INDEX IF NOT EXISTS audit_events_user ON audit_events(user_id, id);
+CREATE INDEX IF NOT EXISTS audit_events_kind ON audit_events(kind, at);
+-- What a user sees of their sessions beside the sessions row: the provider of the login, the
+-- approximate client address (IPv4 /24, IPv6 /48) and when it was last refreshed. Kept apart
+-- from ``sessions`` (written after the login, in the audit writer's batch) and without a
+-- foreign key, since a session may end before its row is written; rows whose session is gone
+-- are pruned with the audit events.
+CREATE TABLE IF NOT EXISTS session_info (
+    session_id TEXT PRIMARY KEY,
+    provider TEXT,
+    address TEXT NOT NULL DEFAULT '',
+    last_used_at DOUBLE PRECISION NOT NULL
+);

@@ -481,6 +481,30 @@ async def scenario_corrupt_storage_starts_clean(make_app: MakeApp, ctx: Scenario
     assert storage.get(f"app({ctx.app_id}):userIds") == json.dumps([user.id])
 
 
+async def scenario_user_sessions(make_app: MakeApp, ctx: ScenarioContext) -> None:
+    laptop = make_app()
+    user, email = await _email_user(laptop, ctx, "sessions")
+    phone = make_app()
+    other = await phone.log_in(Credentials.email_password(email, PASSWORD))
+    listed = await user.sessions.list()
+    assert len(listed) == 2 and [s.current for s in listed].count(True) == 1
+    mine = next(s for s in listed if s.current)
+    assert mine.device_id == user.device_id and mine.provider == "local-userpass"
+    assert mine.address in ("127.0.0.0/24", "::/48") and mine.last_used_at >= mine.created_at
+    theirs = next(s for s in await other.sessions.list() if s.current)
+    assert theirs.session_id != mine.session_id
+    err = await raises(AppError, user.sessions.revoke("0" * 24))
+    assert err.status == 404 and err.code is ErrorCode.NOT_FOUND
+    # Sign out everywhere else: the phone's tokens die, the laptop goes on.
+    assert await user.sessions.revoke_all_other() == 1
+    assert [s.session_id for s in await user.sessions.list()] == [mine.session_id]
+    await raises(AppError, other.sessions.list())
+    assert state(other) is UserState.LOGGED_OUT
+    # Ending this device's own session logs it out here too.
+    await user.sessions.revoke(mine.session_id)
+    assert state(user) is UserState.LOGGED_OUT
+
+
 ALL = [
     scenario_first_login_is_three_requests,
     scenario_reload_restores_sessions_without_requests,
@@ -503,4 +527,5 @@ ALL = [
     scenario_device_id_round_trip,
     scenario_log_out_twice_from_two_apps,
     scenario_corrupt_storage_starts_clean,
+    scenario_user_sessions,
 ]

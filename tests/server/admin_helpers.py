@@ -81,4 +81,5 @@ def fill(path: str) -> str:
     group, app_object_id = ids_for(APP_ID)
     return path.format(app_id=APP_ID, provider=routes.ANON_USER, key_id="0" * 24,
                        group_id=group, app_object_id=app_object_id, user_id="0" * 24,
-                       email="nobody@example.com", credential_id="AAAA")
+                       email="nobody@example.com", credential_id="AAAA",
+                       session_id="0" * 24)

@@ -185,6 +185,7 @@ def test_a_hostile_host_header_cannot_put_markup_on_the_page(client: TestClient)
 @pytest.mark.parametrize("op", [op for op in OPERATIONS if op.security in
                                 ("accessToken", "refreshToken")], ids=lambda op: op.operation_id)
 def test_operations_that_need_a_token_refuse_without_one(client: TestClient, op: Any) -> None:
-    path = op.path.format(app_id=APP_ID, key_id="0" * 24, credential_id="AAAA")
+    path = op.path.format(app_id=APP_ID, key_id="0" * 24, credential_id="AAAA",
+                          session_id="0" * 24)
     resp = client.request(op.method.upper(), path, json={} if op.body else None)
     assert_error(resp, 401, "MissingAuthReq", "must authenticate first")

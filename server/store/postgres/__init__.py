@@ -8,7 +8,8 @@ identities), ``userpass`` (email/password accounts and tokens), ``sessions`` (se
 keys), ``data`` (meta, documents, rate limits), ``imports`` (users brought from App Services),
 ``admin`` (the Admin API's keys, sessions and user queries) and ``factors`` (passkeys, ceremony
 challenges, TOTP factors). It imports asyncpg and psycopg (the
-``postgres`` extra) and nothing of the HTTP layer.
+``postgres`` extra) and nothing of the HTTP layer. ``activity`` holds the audit log and users' lists
+of their own sessions.
 
 ```python
 store = PostgresStore("postgresql://latchkey@db.internal/latchkey")
@@ -18,6 +19,7 @@ await store.open()
 
 from __future__ import annotations
 
+from .activity import Activity
 from .admin import Admin
 from .data import Data
 from .factors import Factors
@@ -29,5 +31,5 @@ from .users import Users
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore(Users, Userpass, Sessions, Data, Imports, Admin, Factors):
+class PostgresStore(Users, Userpass, Sessions, Data, Imports, Admin, Factors, Activity):
     """``Store`` on a PostgreSQL database named by a ``postgresql://`` URL (a libpq conninfo)."""
