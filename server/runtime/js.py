@@ -128,13 +128,12 @@ class JsFunctions:
         ctx = self._engine()
         nested = bool(self._stack)
         user = getattr(context, "user", None)
-        fields = None if user is None else {
-            "id": user.id, "type": user.type, "data": _canonical(user.data),
-            "identities": _canonical(user.identities)}
+        fields = "null" if user is None else ejson.dumps_canonical({
+            "id": user.id, "type": user.type, "data": user.data, "identities": user.identities})
         self._stack.append(context)
         try:
             call_id = self._guard(lambda: self._calls["__call"](
-                fn.name, ejson.dumps_canonical(args), json.dumps(fields),
+                fn.name, ejson.dumps_canonical(args), fields,
                 json.dumps(getattr(context, "request", None)), nested))
             outcome = self._guard(lambda: self._settle(ctx, call_id))
         finally:
@@ -272,6 +271,3 @@ def _hash(algorithm: str) -> Any:
                          f"{', '.join(_HASHES)}")
     return fn
 
-
-def _canonical(value: Any) -> Any:
-    return json.loads(ejson.dumps_canonical(value))
