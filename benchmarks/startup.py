@@ -112,7 +112,7 @@ def _seed_session(base_url: str) -> dict[str, str]:
 
 def _load(page: Any, url: str, timeout_s: float) -> dict[str, Any]:
     page.goto(url, wait_until="commit")
-    page.wait_for_function("window.__bench && window.__bench.ready !== undefined",
+    page.wait_for_function("() => window.__bench && window.__bench.ready !== undefined",
                            timeout=timeout_s * 1000, polling=50)
     figures: dict[str, Any] = page.evaluate(COLLECT)
     for key in ("first_paint", "user", "ready"):

@@ -20,6 +20,9 @@ Rules that must hold:
    memory snapshot when setup made one for this exact build (``server.snapshot``). The snapshot
    lives at ``/vendor/pyodide-snapshot/<tag>.bin`` (immutable too). A page whose snapshot is
    missing, or fails to restore, starts Pyodide the ordinary way: slower, never broken.
+4. A vendored file with a patch we carry (``server.vendor_patches``: PyScript without
+   ``'unsafe-eval'``) is served from its patched copy, made at setup or when the server starts,
+   with compressed copies of its own.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from . import vendor_patches
 from .settings import REPO_ROOT
 
 PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
@@ -130,11 +134,14 @@ class PrecompressedFiles(StaticFiles):
     ``HEAD``, ``ETag`` and ``304`` answers are ``StaticFiles``' own.
     """
 
-    def __init__(self, directory: Path, copies: Path, headers: Iterable[tuple[str, str]] = ()):
+    def __init__(self, directory: Path, copies: Path, headers: Iterable[tuple[str, str]] = (),
+                 patches: tuple[Path, str] | None = None):
         super().__init__(directory=directory, check_dir=False)
         self.source = directory
         self.copies = copies
         self.headers = list(headers)
+        # (cache dir, package name): serve the carried patches' copies (rule 4).
+        self.patches = patches
 
     async def check_config(self) -> None:
         # A package that is not installed (no ``npm ci`` yet) answers 404, never a 500.
@@ -153,9 +160,17 @@ class PrecompressedFiles(StaticFiles):
         headers = dict(self.headers)
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         served, served_stat = path, stat_result
+        copies, base = self.copies, self.source
+        if self.patches is not None:
+            patched = self._patched(path, stat_result)
+            if patched is not None:
+                served, served_stat = patched, patched.stat()
+                copies = self.patches[0] / COMPRESSED / vendor_patches.PATCHED
+                base = self.patches[0] / vendor_patches.PATCHED
         if path.suffix in COMPRESSIBLE:
             headers["Vary"] = "Accept-Encoding"
-            copy = self._copy_for(path, stat_result, request_headers.get("accept-encoding"))
+            copy = self._copy_for(served, served_stat, request_headers.get("accept-encoding"),
+                                  base, copies)
             if copy is not None:
                 encoding, served, served_stat = copy
                 headers["Content-Encoding"] = encoding
@@ -168,17 +183,26 @@ class PrecompressedFiles(StaticFiles):
             return NotModifiedResponse(response.headers)
         return response
 
-    def _copy_for(self, path: Path, source: os.stat_result,
-                  accept_encoding: str | None) -> tuple[str, Path, os.stat_result] | None:
+    def _patched(self, path: Path, stat_result: os.stat_result) -> Path | None:
+        assert self.patches is not None
+        try:
+            relative = path.resolve().relative_to(self.source.resolve()).as_posix()
+        except ValueError:
+            return None
+        cache_dir, package = self.patches
+        return vendor_patches.patched_file(cache_dir, package, relative, stat_result)
+
+    def _copy_for(self, path: Path, source: os.stat_result, accept_encoding: str | None,
+                  base: Path, copies: Path) -> tuple[str, Path, os.stat_result] | None:
         accepted = accepted_encodings(accept_encoding)
         try:
-            relative = path.resolve().relative_to(self.source.resolve())
+            relative = path.resolve().relative_to(base.resolve())
         except ValueError:
             return None
         for encoding, suffix in ENCODINGS:
             if encoding not in accepted:
                 continue
-            copy = self.copies / (relative.as_posix() + suffix)
+            copy = copies / (relative.as_posix() + suffix)
             try:
                 stat = copy.stat()
             except OSError:
@@ -212,8 +236,10 @@ def _headers(cache: str, public: bool) -> list[tuple[str, str]]:
 
 def vendor_files(directory: Path, name: str, *, cache: str = DAY, public: bool = False,
                  cache_dir: Path = CACHE_DIR) -> PrecompressedFiles:
-    """The files of one vendored package, with their precompressed copies (rule 1)."""
-    return PrecompressedFiles(directory, cache_dir / COMPRESSED / name, _headers(cache, public))
+    """The files of one vendored package, with their precompressed copies (rule 1) and the
+    patched copies of rule 4."""
+    return PrecompressedFiles(directory, cache_dir / COMPRESSED / name, _headers(cache, public),
+                              patches=(cache_dir, name))
 
 
 def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR) -> str | None:
@@ -250,6 +276,7 @@ def vendor_routes(vendor: dict[str, Path], *, public: Iterable[str] = (),
     """Routes for the vendored packages (``{url prefix: directory}``), plus rule 2 and 3's."""
     shared = set(public)
     routes: list[BaseRoute] = []
+    _ensure_patches(vendor, cache_dir)
     pyodide_dir = vendor.get(pyodide_prefix)
     if pyodide_dir is not None:
         name = pyodide_prefix.rsplit("/", 1)[-1]
@@ -266,6 +293,15 @@ def vendor_routes(vendor: dict[str, Path], *, public: Iterable[str] = (),
         routes.append(Mount(prefix, app=vendor_files(
             directory, prefix.rsplit("/", 1)[-1], public=prefix in shared, cache_dir=cache_dir)))
     return routes
+
+
+def _ensure_patches(vendor: dict[str, Path], cache_dir: Path) -> None:
+    # Cheap (a text replacement), so a server started without setup serves the patched files
+    # too; a patch that no longer fits is said once, and the original file is served.
+    try:
+        vendor_patches.apply_patches(vendor, cache_dir)
+    except (OSError, vendor_patches.PatchError) as exc:
+        print(f"assets: the vendored files are served unpatched: {exc}", file=sys.stderr)
 
 
 # Setup: the compressed copies and the snapshot ----------------------------------------------
@@ -349,7 +385,11 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
                     f"({target.stat().st_size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
                 report["snapshot"] = str(target)
     started = time.monotonic()
+    report["patched"] = vendor_patches.apply_patches(vendor, cache_dir)
     made = 0
+    patched_dir = cache_dir / vendor_patches.PATCHED
+    if patched_dir.is_dir():
+        made += compress_tree(patched_dir, cache_dir / COMPRESSED / vendor_patches.PATCHED)
     for prefix, directory in vendor.items():
         if directory.is_dir():
             made += compress_tree(directory, cache_dir / COMPRESSED / prefix.rsplit("/", 1)[-1])

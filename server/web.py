@@ -9,10 +9,9 @@ Rules that must hold:
    nothing more: scripts from this origin plus the hashes of the page's own inline scripts
    (computed here from the file, so editing a page never needs a CSP edit), WebAssembly
    compilation (``'wasm-unsafe-eval'``, which Pyodide needs), styles from this origin, and
-   requests to this origin only. ``'unsafe-eval'`` is there for PyScript alone: PyScript 0.7.31
-   builds its worker hooks with ``Function(...)`` (``src/hooks.js``, ``createFunction``) while it
-   starts, even on a page without workers, and stops if that is refused. Pyodide by itself starts
-   without it (checked in Chromium). ``'unsafe-inline'`` is never allowed, so HTML that slipped
+   requests to this origin only. No ``'unsafe-eval'``: PyScript 0.7.31 needed it for its worker
+   hooks, and is served with a patch we carry that removes the need (``server.vendor_patches``).
+   ``'unsafe-inline'`` is never allowed, so HTML that slipped
    into a page could not run scripts or event handler attributes. Images come from this origin
    and from any ``https:`` host, since the profile shows the picture a social login provider
    gives (Google and Facebook serve them from CDNs whose host names change), plus the plain
@@ -63,7 +62,7 @@ PUBLIC = [(b"access-control-allow-origin", b"*"),
           (b"cross-origin-resource-policy", b"cross-origin")]
 BASE_CSP = {
     "default-src": "'none'",
-    "script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+    "script-src": "'self' 'wasm-unsafe-eval'",
     "style-src": "'self'",
     "connect-src": "'self'",
     "img-src": "'self' https:",
