@@ -256,13 +256,14 @@ def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR) ->
                 .replace('"__SNAPSHOT_URL__"', json.dumps(snapshot_url)))
 
 
-def _boot_route(pyodide_dir: Path, cache_dir: Path) -> Route:
+def _boot_route(pyodide_dir: Path, cache_dir: Path, public: bool = False) -> Route:
     async def boot(request: Request) -> Response:
         text = boot_module(pyodide_dir, cache_dir)
         if text is None:
             return Response("Pyodide is not installed (run scripts/setup).", status_code=404)
         etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
-        headers = {"Cache-Control": REVALIDATE, "ETag": etag, "X-Content-Type-Options": "nosniff"}
+        headers = {"Cache-Control": REVALIDATE, "ETag": etag, "X-Content-Type-Options": "nosniff",
+                   **(dict(PUBLIC) if public else {})}
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         return Response(text, media_type="text/javascript", headers=headers)
@@ -280,13 +281,15 @@ def vendor_routes(vendor: dict[str, Path], *, public: Iterable[str] = (),
     pyodide_dir = vendor.get(pyodide_prefix)
     if pyodide_dir is not None:
         name = pyodide_prefix.rsplit("/", 1)[-1]
-        tagged = vendor_files(pyodide_dir, name, cache=IMMUTABLE,
-                              public=pyodide_prefix in shared, cache_dir=cache_dir)
+        public = pyodide_prefix in shared
+        tagged = vendor_files(pyodide_dir, name, cache=IMMUTABLE, public=public,
+                              cache_dir=cache_dir)
+        # The boot module and the snapshot are as public as Pyodide: the embed starts from them.
         routes += [
-            _boot_route(pyodide_dir, cache_dir),
+            _boot_route(pyodide_dir, cache_dir, public),
             Mount("/vendor/pyodide-snapshot",
                   app=vendor_files(cache_dir / SNAPSHOTS, SNAPSHOTS, cache=IMMUTABLE,
-                                   cache_dir=cache_dir)),
+                                   public=public, cache_dir=cache_dir)),
             Mount(pyodide_prefix + "@{tag}", app=_Tagged(tagged, pyodide_dir)),
         ]
     for prefix, directory in vendor.items():

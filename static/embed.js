@@ -49,14 +49,14 @@
 
   async function start() {
     if (!appId) throw new Error("Latchkey: the script tag needs data-app-id.");
-    var pyodideModule = await import(server + "/vendor/pyodide/pyodide.mjs");
-    var loaded = await Promise.all([
-      pyodideModule.loadPyodide({ indexURL: server + "/vendor/pyodide/" }),
-      fetch(server + "/embed/bundle.json").then(function (response) {
-        if (!response.ok) throw new Error("Latchkey: the SDK bundle answered " + response.status);
-        return response.json();
-      }),
-    ]);
+    // The page's quick start: Pyodide from its content-addressed, long-cached URL, restored
+    // from the memory snapshot made at setup (server/assets.py, rule 3).
+    var files = fetch(server + "/embed/bundle.json").then(function (response) {
+      if (!response.ok) throw new Error("Latchkey: the SDK bundle answered " + response.status);
+      return response.json();
+    });
+    var pyodideModule = await import(server + "/vendor/pyodide-boot.mjs");
+    var loaded = await Promise.all([pyodideModule.loadPyodide(), files]);
     var py = loaded[0], bundle = loaded[1], root = "/home/pyodide/latchkey";
     Object.keys(bundle).forEach(function (rel) {
       var path = root + "/" + rel;

@@ -118,8 +118,10 @@ def test_boot_module_names_the_build_and_its_snapshot(vendor, tmp_path) -> None:
     assert boot.status_code == 200
     assert boot.headers["content-type"].startswith("text/javascript")
     assert boot.headers["cache-control"] == "no-cache"
-    assert f'import("/vendor/pyodide@{tag}/pyodide.mjs")' in boot.text
-    assert "const snapshotURL = null;" in boot.text
+    assert f'new URL("/vendor/pyodide@{tag}/", import.meta.url)' in boot.text
+    assert "const snapshotPath = null;" in boot.text
+    # Public, as Pyodide is: pages of other origins (the embed) import it.
+    assert boot.headers["access-control-allow-origin"] == "*"
     assert "__" not in boot.text.replace("__bench", "")  # Every placeholder filled in.
     assert client.get("/vendor/pyodide-boot.mjs",
                       headers={"if-none-match": boot.headers["etag"]}).status_code == 304
@@ -128,10 +130,11 @@ def test_boot_module_names_the_build_and_its_snapshot(vendor, tmp_path) -> None:
     snapshot.parent.mkdir(parents=True)
     snapshot.write_bytes(b"\1" * 4096)
     boot = client.get("/vendor/pyodide-boot.mjs")
-    assert f'const snapshotURL = "/vendor/pyodide-snapshot/{tag}.bin";' in boot.text
+    assert f'const snapshotPath = "/vendor/pyodide-snapshot/{tag}.bin";' in boot.text
     served = client.get(f"/vendor/pyodide-snapshot/{tag}.bin")
     assert served.content == b"\1" * 4096
     assert served.headers["cache-control"] == assets.IMMUTABLE
+    assert served.headers["access-control-allow-origin"] == "*"
 
 
 def test_without_pyodide_the_boot_module_is_missing(tmp_path) -> None:
