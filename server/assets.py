@@ -21,8 +21,9 @@ Rules that must hold:
    lives at ``/vendor/pyodide-snapshot/<tag>.bin`` (immutable too). A page whose snapshot is
    missing, or fails to restore, starts Pyodide the ordinary way: slower, never broken.
 4. A vendored file with a patch we carry (``server.vendor_patches``: PyScript without
-   ``'unsafe-eval'``) is served from its patched copy, made at setup or when the server starts,
-   with compressed copies of its own.
+   ``'unsafe-eval'``, Pyodide's lock with micropip's hash) is served from its patched copy, made
+   at setup or when the server starts, with compressed copies of its own; the extra files
+   fetched at setup (micropip's wheel) are served beside the package's own.
 """
 
 from __future__ import annotations
@@ -142,6 +143,15 @@ class PrecompressedFiles(StaticFiles):
         self.headers = list(headers)
         # (cache dir, package name): serve the carried patches' copies (rule 4).
         self.patches = patches
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        full_path, stat_result = super().lookup_path(path)
+        if stat_result is None and self.patches is not None and "/" not in path.strip("/"):
+            # An extra file served beside the package (rule 4), e.g. micropip's wheel.
+            extra = vendor_patches.extra_file(*self.patches, path.strip("/"))
+            if extra is not None:
+                return str(extra), extra.stat()
+        return full_path, stat_result
 
     async def check_config(self) -> None:
         # A package that is not installed (no ``npm ci`` yet) answers 404, never a 500.
@@ -281,15 +291,15 @@ def vendor_routes(vendor: dict[str, Path], *, public: Iterable[str] = (),
     pyodide_dir = vendor.get(pyodide_prefix)
     if pyodide_dir is not None:
         name = pyodide_prefix.rsplit("/", 1)[-1]
-        public = pyodide_prefix in shared
-        tagged = vendor_files(pyodide_dir, name, cache=IMMUTABLE, public=public,
+        open_to_all = pyodide_prefix in shared
+        tagged = vendor_files(pyodide_dir, name, cache=IMMUTABLE, public=open_to_all,
                               cache_dir=cache_dir)
         # The boot module and the snapshot are as public as Pyodide: the embed starts from them.
         routes += [
-            _boot_route(pyodide_dir, cache_dir, public),
+            _boot_route(pyodide_dir, cache_dir, open_to_all),
             Mount("/vendor/pyodide-snapshot",
                   app=vendor_files(cache_dir / SNAPSHOTS, SNAPSHOTS, cache=IMMUTABLE,
-                                   public=public, cache_dir=cache_dir)),
+                                   public=open_to_all, cache_dir=cache_dir)),
             Mount(pyodide_prefix + "@{tag}", app=_Tagged(tagged, pyodide_dir)),
         ]
     for prefix, directory in vendor.items():
@@ -360,9 +370,11 @@ def compress_tree(directory: Path, copies: Path) -> int:
 
 
 def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: bool = True,
-          chromium: str | None = None, log: bool = True) -> dict[str, object]:
-    """Everything rules 1-3 serve: the Pyodide snapshot (if Chromium is there), then the
-    compressed copies. Idempotent: what is up to date is left alone."""
+          chromium: str | None = None, log: bool = True,
+          extras: bool = False) -> dict[str, object]:
+    """Everything rules 1-4 serve: the Pyodide snapshot (if Chromium is there), the patched
+    copies and (``extras``) the extra files, then the compressed copies. Idempotent: what is up
+    to date is left alone."""
     from . import snapshot as snapshots
 
     def say(text: str) -> None:
@@ -388,7 +400,13 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
                     f"({target.stat().st_size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
                 report["snapshot"] = str(target)
     started = time.monotonic()
-    report["patched"] = vendor_patches.apply_patches(vendor, cache_dir)
+    try:
+        report["patched"] = vendor_patches.apply_patches(vendor, cache_dir)
+    except vendor_patches.PatchError as exc:
+        # Said, and the exit status of ``python -m server.assets`` fails setup (rule 4).
+        say(f"ERROR: {exc}")
+        report["patch_error"] = str(exc)
+    report["extra"] = vendor_patches.fetch_extra_files(cache_dir, say) if extras else 0
     made = 0
     patched_dir = cache_dir / vendor_patches.PATCHED
     if patched_dir.is_dir():
@@ -407,16 +425,19 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m server.assets [--no-snapshot] [--chromium PATH]``."""
+    """``python -m server.assets [--no-snapshot] [--no-fetch] [--chromium PATH]``."""
     from .web import VENDOR
 
     parser = argparse.ArgumentParser(prog="python -m server.assets", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-snapshot", action="store_true", help="skip the Pyodide snapshot")
     parser.add_argument("--chromium", help="the browser that makes the snapshot")
+    parser.add_argument("--no-fetch", action="store_true",
+                        help="fetch no extra files with pip (micropip's wheel)")
     args = parser.parse_args(argv)
-    build(VENDOR, snapshot=not args.no_snapshot, chromium=args.chromium)
-    return 0
+    report = build(VENDOR, snapshot=not args.no_snapshot, chromium=args.chromium,
+                   extras=not args.no_fetch)
+    return 1 if "patch_error" in report else 0
 
 
 if __name__ == "__main__":

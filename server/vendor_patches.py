@@ -9,6 +9,11 @@ The patch makes ``Hook`` read them when a worker actually asks for them, so a pa
 workers never evaluates a string (a page that starts a PyScript worker still needs
 ``'unsafe-eval'``, as PyScript documents).
 
+Python pages of other sites list our SDK's wheel in their ``pyscript.toml`` ``packages``, which
+PyScript installs with micropip. npm's ``pyodide`` has no wheels, so setup fetches micropip's (the
+version Pyodide's lock names) from PyPI with pip, and the lock is patched to that wheel's sha256
+(Pyodide's own copy, on its CDN, has another); it is served beside Pyodide (``EXTRA_FILES``).
+
 Rules that must hold:
 
 1. A patch is a list of exact ``(old, new)`` replacements for one file of one pinned version;
@@ -17,11 +22,18 @@ Rules that must hold:
 2. The patched copy goes to ``<cache>/patched/<package>/<path>`` stamped with the source's
    mtime, and ``server.assets`` serves it in place of the original only while the stamp matches
    (so ``npm ci`` of another version falls back to the original file, not a stale copy).
+3. An extra file is served only when its sha256 is the one listed here (checked when fetched);
+   without it (no network at setup), ``packages`` in a Python page fail, nothing else does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 PATCHED = "patched"
@@ -39,6 +51,16 @@ PATCHES: dict[tuple[str, str], list[tuple[str, str]]] = {
             "writable:!0,enumerable:!0,configurable:!0})}});",
         ),
     ],
+    ("pyodide", "pyodide-lock.json"): [
+        ('"sha256": "e2d52886594fd4cd0d0847110a1c34ae0134d3a970eb4496d3b5eb31ee2d8af6"',
+         '"sha256": "768de165adb8e66906039d8fec4127a57f522dfdf8e6fbff877a4616941ecfd3"'),
+    ],
+}
+EXTRA = "extra"
+#: ``{(package, file name): (pip requirement, sha256)}``: wheels served beside the package.
+EXTRA_FILES: dict[tuple[str, str], tuple[str, str]] = {
+    ("pyodide", "micropip-0.11.1-py3-none-any.whl"): (
+        "micropip==0.11.1", "768de165adb8e66906039d8fec4127a57f522dfdf8e6fbff877a4616941ecfd3"),
 }
 
 
@@ -104,3 +126,45 @@ def patched_file(cache_dir: Path, package: str, relative: str,
     except OSError:
         pass
     return None
+
+
+def extra_path(cache_dir: Path, package: str, name: str) -> Path:
+    """Where the extra file ``name`` beside ``package`` is kept (rule 3)."""
+    return cache_dir / EXTRA / package / name
+
+
+def extra_file(cache_dir: Path, package: str, name: str) -> Path | None:
+    """The extra file to serve as ``name`` of ``package``, if there is one."""
+    if (package, name) not in EXTRA_FILES:
+        return None
+    path = extra_path(cache_dir, package, name)
+    return path if path.is_file() else None
+
+
+def fetch_extra_files(cache_dir: Path, say: Callable[[str], None] = print) -> int:
+    """Download the missing extra files with pip and check their sha256; how many were added."""
+    made = 0
+    for (package, name), (requirement, sha256) in EXTRA_FILES.items():
+        target = extra_path(cache_dir, package, name)
+        if target.is_file():
+            continue
+        with tempfile.TemporaryDirectory(prefix="latchkey-extra-") as tmp:
+            command = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
+                       "--no-deps", "--only-binary=:all:", "--python-version", "3.14",
+                       "-d", tmp, requirement]
+            try:
+                subprocess.run(command, check=True, capture_output=True, timeout=120)
+                data = (Path(tmp) / name).read_bytes()
+            except (OSError, subprocess.SubprocessError) as exc:
+                say(f"could not fetch {name} ({exc.__class__.__name__}); Python pages of other "
+                    "sites cannot install packages from this server")
+                continue
+        if hashlib.sha256(data).hexdigest() != sha256:
+            say(f"{name} from PyPI does not have the expected sha256; not served")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        partial.write_bytes(data)
+        partial.replace(target)
+        made += 1
+    return made

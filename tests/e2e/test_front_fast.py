@@ -3,17 +3,20 @@ costs in bytes: from the browser's own network events, not a timing."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
+from server import assets, sdk_wheel, vendor_patches
 from tests.conftest import LiveServer, make_settings, start_server
 
 from .ui_helpers import violations, wait_ready, watch
 
 pytestmark = pytest.mark.browser
+MICROPIP = next(name for package, name in vendor_patches.EXTRA_FILES if package == "pyodide")
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +42,84 @@ def test_the_page_runs_without_unsafe_eval(page: Page, server: LiveServer) -> No
     }))""")
     assert refused == "EvalError"
     assert [v.split()[0] for v in violations(page)] == ["script-src"]
+
+
+class OtherSite:
+    """Static files on a loopback port of their own: the other origin, with a strict CSP."""
+
+    def __init__(self, files: dict[str, tuple[str, str]], csp: str) -> None:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+                kind, text = site.files.get(self.path.split("?")[0], ("text/plain", "not found"))
+                body = text.encode()
+                self.send_response(404 if text == "not found" else 200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Security-Policy", site.csp)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.files, self.csp = files, csp
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+PYTHON_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A Python page</title>
+<script type="module" src="{latchkey}/vendor/pyscript/core.js"></script>
+</head><body><h1>Someone else's Python page</h1>
+<script type="py" config="./pyscript.toml">
+from latchkey import App, Credentials
+from latchkey.adapters.browser import FetchTransport, LocalStorage
+from pyscript import document
+
+app = App("latchkey-demo", base_url="{latchkey}", transport=FetchTransport(),
+          storage=LocalStorage())
+user = await app.log_in(Credentials.anonymous())
+document.body.dataset.user = f"{{user.id}} {{user.provider_type}}"
+</script></body></html>"""
+
+PYTHON_CONFIG = """interpreter = "{latchkey}/vendor/pyodide-boot.mjs"
+packages = ["{latchkey}/sdk/{wheel}"]
+plugins = ["!codemirror", "!deprecations-manager", "!donkey", "!error", "!py-editor", "!py-game",
+           "!py-terminal"]
+"""
+
+
+def test_a_python_page_of_another_origin_installs_the_sdk_wheel_and_logs_in(
+        page: Page, tmp_path_factory: pytest.TempPathFactory) -> None:
+    if vendor_patches.extra_file(assets.CACHE_DIR, "pyodide", MICROPIP) is None:
+        pytest.skip("micropip's wheel was not fetched at setup (python -m server.assets)")
+    site = OtherSite({}, "")
+    try:
+        live = start_server(make_settings(tmp_path_factory.mktemp("python-page") / "data",
+                                          {"cors": {"allowed_origins": [site.origin]}}))
+        latchkey = live.base_url
+        site.files = {
+            "/": ("text/html", PYTHON_PAGE.format(latchkey=latchkey)),
+            "/pyscript.toml": ("text/plain", PYTHON_CONFIG.format(
+                latchkey=latchkey, wheel=sdk_wheel.wheel_name())),
+        }
+        # The strict policy of a site of its own: the Latchkey server's scripts, WebAssembly,
+        # requests to itself and to the Latchkey server (the config, the wheel, the API).
+        site.csp = (f"default-src 'none'; script-src {latchkey} 'self' 'wasm-unsafe-eval'; "
+                    f"connect-src 'self' {latchkey}; style-src {latchkey}")
+        watch(page)
+        page.goto(site.origin + "/")
+        page.wait_for_function("() => document.body.dataset.user", timeout=60_000)
+        user_id, provider = str(page.evaluate("document.body.dataset.user")).split()
+        assert provider == "anon-user"
+        assert violations(page) == []
+        live.stop()
+    finally:
+        site.close()
