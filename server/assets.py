@@ -24,6 +24,11 @@ Rules that must hold:
    ``'unsafe-eval'``, Pyodide's lock with micropip's hash) is served from its patched copy, made
    at setup or when the server starts, with compressed copies of its own; the extra files
    fetched at setup (micropip's wheel) are served beside the package's own.
+5. ``/vendor/latchkey-boot.mjs`` is the same module for our own pages and the embed: it restores
+   the app's snapshot (``server.snapshot`` rule 2: the SDK imported too) when setup made one
+   from the app's files as they are now (``app_digest``), else the base snapshot. Only the
+   current app snapshot is kept. Other sites' Python pages use ``/vendor/pyodide-boot.mjs``,
+   whose interpreter holds no module of ours.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ CACHE_DIR = REPO_ROOT / "node_modules" / ".cache" / "latchkey"
 COMPRESSED = "compressed"
 SNAPSHOTS = "snapshot"
 BOOT_TEMPLATE = Path(__file__).with_name("pyodide_boot.mjs")
+#: The boot module of our own pages and the embed: the app's snapshot when it is current.
+APP_BOOT = "/vendor/latchkey-boot.mjs"
 
 #: The files of one Pyodide build; their digest is the tag of rule 2.
 BUILD_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
@@ -102,9 +109,29 @@ def build_tag(pyodide_dir: Path = PYODIDE_DIR) -> str | None:
     return tag
 
 
-def snapshot_path(tag: str, cache_dir: Path = CACHE_DIR) -> Path:
-    """Where the memory snapshot of the build ``tag`` is kept."""
-    return cache_dir / SNAPSHOTS / f"{tag}.bin"
+def snapshot_path(tag: str, cache_dir: Path = CACHE_DIR, app: str | None = None) -> Path:
+    """Where the memory snapshot of the build ``tag`` is kept; ``app``: the app's snapshot made
+    from the app files whose digest that is (rule 5)."""
+    return cache_dir / SNAPSHOTS / (f"{tag}-{app}.bin" if app else f"{tag}.bin")
+
+
+_digests: dict[tuple[object, ...], str] = {}
+
+
+def app_digest(root: Path) -> str:
+    """A digest of the files the app's snapshot imports (16 hex digits), as they are now."""
+    from .snapshot import app_files
+
+    files = app_files(root)
+    key = tuple((rel, p.stat().st_size, p.stat().st_mtime_ns) for rel, p in files.items())
+    with _tags_lock:
+        digest = _digests.get(key)
+        if digest is None:
+            hashed = hashlib.sha256()
+            for rel, path in files.items():
+                hashed.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest = _digests[key] = hashed.hexdigest()[:16]
+    return digest
 
 
 # Serving (rules 1 and 2) ---------------------------------------------------------------------
@@ -252,13 +279,18 @@ def vendor_files(directory: Path, name: str, *, cache: str = DAY, public: bool =
                               patches=(cache_dir, name))
 
 
-def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR) -> str | None:
-    """The text of ``/vendor/pyodide-boot.mjs`` (rule 3), or ``None`` without Pyodide."""
+def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR,
+                app_root: Path | None = None) -> str | None:
+    """The text of ``/vendor/pyodide-boot.mjs`` (rule 3), or ``None`` without Pyodide; with
+    ``app_root``, of ``/vendor/latchkey-boot.mjs`` (rule 5)."""
     tag = build_tag(pyodide_dir)
     if tag is None:
         return None
     snapshot = snapshot_path(tag, cache_dir)
-    snapshot_url = f"/vendor/pyodide-snapshot/{tag}.bin" if snapshot.is_file() else None
+    if app_root is not None:
+        with_app = snapshot_path(tag, cache_dir, app_digest(app_root))
+        snapshot = with_app if with_app.is_file() else snapshot
+    snapshot_url = f"/vendor/pyodide-snapshot/{snapshot.name}" if snapshot.is_file() else None
     text = BOOT_TEMPLATE.read_text(encoding="utf-8")
     # The index URL goes inside string literals (a tag is hex, nothing to escape); the snapshot
     # URL replaces a whole literal, so that it can be null.
@@ -266,9 +298,10 @@ def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR) ->
                 .replace('"__SNAPSHOT_URL__"', json.dumps(snapshot_url)))
 
 
-def _boot_route(pyodide_dir: Path, cache_dir: Path, public: bool = False) -> Route:
+def _boot_route(pyodide_dir: Path, cache_dir: Path, public: bool = False,
+                app_root: Path | None = None) -> Route:
     async def boot(request: Request) -> Response:
-        text = boot_module(pyodide_dir, cache_dir)
+        text = boot_module(pyodide_dir, cache_dir, app_root)
         if text is None:
             return Response("Pyodide is not installed (run scripts/setup).", status_code=404)
         etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
@@ -278,12 +311,13 @@ def _boot_route(pyodide_dir: Path, cache_dir: Path, public: bool = False) -> Rou
             return Response(status_code=304, headers=headers)
         return Response(text, media_type="text/javascript", headers=headers)
 
-    return Route("/vendor/pyodide-boot.mjs", boot, methods=["GET", "HEAD"])
+    path = "/vendor/pyodide-boot.mjs" if app_root is None else APP_BOOT
+    return Route(path, boot, methods=["GET", "HEAD"])
 
 
 def vendor_routes(vendor: dict[str, Path], *, public: Iterable[str] = (),
                   pyodide_prefix: str = "/vendor/pyodide",
-                  cache_dir: Path = CACHE_DIR) -> list[BaseRoute]:
+                  cache_dir: Path = CACHE_DIR, app_root: Path | None = None) -> list[BaseRoute]:
     """Routes for the vendored packages (``{url prefix: directory}``), plus rule 2 and 3's."""
     shared = set(public)
     routes: list[BaseRoute] = []
@@ -297,6 +331,7 @@ def vendor_routes(vendor: dict[str, Path], *, public: Iterable[str] = (),
         # The boot module and the snapshot are as public as Pyodide: the embed starts from them.
         routes += [
             _boot_route(pyodide_dir, cache_dir, open_to_all),
+            *([_boot_route(pyodide_dir, cache_dir, open_to_all, app_root)] if app_root else []),
             Mount("/vendor/pyodide-snapshot",
                   app=vendor_files(cache_dir / SNAPSHOTS, SNAPSHOTS, cache=IMMUTABLE,
                                    public=open_to_all, cache_dir=cache_dir)),
@@ -369,9 +404,37 @@ def compress_tree(directory: Path, copies: Path) -> int:
     return made
 
 
+def _app_snapshot(pyodide_dir: Path, tag: str, cache_dir: Path, app_root: Path,
+                  chromium: str | None, say: Any) -> str | None:
+    from . import snapshot as snapshots
+
+    digest = app_digest(app_root)
+    target = snapshot_path(tag, cache_dir, digest)
+    # Snapshots of earlier versions of the app are never served again (rule 5).
+    for old in (cache_dir / SNAPSHOTS).glob(f"{tag}-*.bin"):
+        if old != target:
+            old.unlink()
+            for _, suffix in ENCODINGS:
+                (cache_dir / COMPRESSED / SNAPSHOTS / (old.name + suffix)).unlink(missing_ok=True)
+    if target.is_file():
+        return str(target)
+    started = time.monotonic()
+    sources = {rel: path.read_text(encoding="utf-8")
+               for rel, path in snapshots.app_files(app_root).items()}
+    try:
+        snapshots.build_snapshot(pyodide_dir, target, tag, chromium=chromium,
+                                 app_sources=sources)
+    except snapshots.SnapshotUnavailable as exc:
+        say(f"no snapshot of the app ({exc}); pages start from the base snapshot")
+        return None
+    say(f"made the app's snapshot {target.name} ({target.stat().st_size / 1e6:.1f} MB, "
+        f"{time.monotonic() - started:.0f} s)")
+    return str(target)
+
+
 def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: bool = True,
           chromium: str | None = None, log: bool = True,
-          extras: bool = False) -> dict[str, object]:
+          extras: bool = False, app_root: Path | None = None) -> dict[str, object]:
     """Everything rules 1-4 serve: the Pyodide snapshot (if Chromium is there), the patched
     copies and (``extras``) the extra files, then the compressed copies. Idempotent: what is up
     to date is left alone."""
@@ -399,6 +462,9 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
                 say(f"made the Pyodide snapshot {target.name} "
                     f"({target.stat().st_size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
                 report["snapshot"] = str(target)
+        if app_root is not None and report["snapshot"]:
+            report["app_snapshot"] = _app_snapshot(pyodide_dir, tag, cache_dir, app_root,
+                                                   chromium, say)
     started = time.monotonic()
     try:
         report["patched"] = vendor_patches.apply_patches(vendor, cache_dir)
@@ -436,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="fetch no extra files with pip (micropip's wheel)")
     args = parser.parse_args(argv)
     report = build(VENDOR, snapshot=not args.no_snapshot, chromium=args.chromium,
-                   extras=not args.no_fetch)
+                   extras=not args.no_fetch, app_root=REPO_ROOT)
     return 1 if "patch_error" in report else 0
 
 

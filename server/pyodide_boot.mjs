@@ -14,11 +14,13 @@ const { loadPyodide: load, version } = await import(indexURL + "pyodide.mjs");
 export { version };
 
 // Python state that every page restored from one snapshot would otherwise share: the random
-// module's seed, and the timezone read when the snapshot was made.
+// module's seed, and the timezone read when the snapshot was made; and the import system's
+// view of directories, which the page fills with its files after the restore.
 const AFTER_RESTORE = [
-  "import random, time",
+  "import importlib, random, time",
   "random.seed()",
   "if hasattr(time, 'tzset'): time.tzset()",
+  "importlib.invalidate_caches()",
 ].join("\n");
 
 async function start() {

@@ -233,5 +233,5 @@ def frontend_routes(root: Path = REPO_ROOT, *,
     # ``python -m server.assets`` does not find itself imported already.)
     from . import assets
 
-    routes += assets.vendor_routes(VENDOR, public=list(VENDOR))
+    routes += assets.vendor_routes(VENDOR, public=list(VENDOR), app_root=root)
     return routes

@@ -55,9 +55,10 @@
       if (!response.ok) throw new Error("Latchkey: the SDK bundle answered " + response.status);
       return response.json();
     });
-    var pyodideModule = await import(server + "/vendor/pyodide-boot.mjs");
+    var pyodideModule = await import(server + "/vendor/latchkey-boot.mjs");
     var loaded = await Promise.all([pyodideModule.loadPyodide(), files]);
-    var py = loaded[0], bundle = loaded[1], root = "/home/pyodide/latchkey";
+    // The SDK's package lives where the snapshot imported it from (server/snapshot.py, rule 2).
+    var py = loaded[0], bundle = loaded[1], root = "/home/pyodide";
     Object.keys(bundle).forEach(function (rel) {
       var path = root + "/" + rel;
       py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from server import assets, sdk_wheel, vendor_patches
 from tests.conftest import LiveServer, make_settings, start_server
@@ -16,6 +16,11 @@ from tests.conftest import LiveServer, make_settings, start_server
 from .ui_helpers import violations, wait_ready, watch
 
 pytestmark = pytest.mark.browser
+#: Bytes over the network on a cold visit of the page (brotli, which Chromium asks for from
+#: loopback, or gzip): today's figure (11.2 MB) with a margin, so a regression fails. The issue's
+#: target is 6 MB; what stands in the way is the memory snapshot (5.1 MB br, 6.4 MB gzip) beside
+#: the wasm (3.1 / 3.5 MB) and the standard library (2.5 MB): see the README's benchmarks.
+COLD_BUDGET = 12_000_000
 MICROPIP = next(name for package, name in vendor_patches.EXTRA_FILES if package == "pyodide")
 
 
@@ -42,6 +47,34 @@ def test_the_page_runs_without_unsafe_eval(page: Page, server: LiveServer) -> No
     }))""")
     assert refused == "EvalError"
     assert [v.split()[0] for v in violations(page)] == ["script-src"]
+
+
+def test_a_cold_visit_stays_within_its_byte_budget(browser: Browser, server: LiveServer) -> None:
+    # A fresh context: empty caches, as a first visit. Counted as the browser received them
+    # over the network: headers and bodies, compressed (the copies setup made).
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        sizes: dict[str, int] = {}
+        urls: dict[str, str] = {}
+        cdp.on("Network.requestWillBeSent",
+               lambda event: urls.__setitem__(event["requestId"], event["request"]["url"]))
+        cdp.on("Network.loadingFinished",
+               lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
+        cdp.send("Network.enable")
+        page.goto(server.base_url + "/")
+        wait_ready(page)
+        page.wait_for_load_state("networkidle")
+        total = sum(sizes.values())
+        biggest = sorted(((size, urls.get(rid, "?")) for rid, size in sizes.items()),
+                         reverse=True)[:4]
+        assert total <= COLD_BUDGET, f"{total / 1e6:.2f} MB on a cold visit: {biggest}"
+        # The runtime went out compressed: the wasm's gzip copy, not its 9.6 MB.
+        wasm = next(size for size, url in biggest if url.endswith("pyodide.asm.wasm"))
+        assert wasm < 5_000_000
+    finally:
+        context.close()
 
 
 class OtherSite:

@@ -37,7 +37,7 @@ NOT_IN_PYSCRIPT = {"app/main.py", "app/embed.py", "app/sdk/adapters/native.py"}
 def test_pyscript_toml_copies_every_module_of_app():
     config = tomllib.loads((REPO / "pyscript.toml").read_text())
     # Pyodide from this server, through its quick-start module (server/assets.py).
-    assert config["interpreter"] == "/vendor/pyodide-boot.mjs"
+    assert config["interpreter"] == "/vendor/latchkey-boot.mjs"
     assert "packages" not in config
     files = config["files"]
     modules = {p.relative_to(REPO).as_posix() for p in REPO.glob("app/**/*.py")
@@ -189,7 +189,8 @@ def test_shell_before_python_returning_user_and_keyboard_only(page: Page, live_s
 
 @pytest.mark.browser
 def test_a_page_that_cannot_start_says_so(page: Page, live_server):
-    page.route("**/app/sdk/user.py", lambda route: route.fulfill(body="raise ImportError('x')"))
+    # (A module the page imports itself: the SDK may come imported in the snapshot.)
+    page.route("**/app/actions.py", lambda route: route.fulfill(body="raise ImportError('x')"))
     page.goto(live_server.base_url)
     page.wait_for_function("() => document.documentElement.dataset.ready === 'failed'",
                            timeout=30_000)

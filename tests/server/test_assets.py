@@ -147,3 +147,32 @@ def test_no_snapshot_without_a_browser(vendor, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("server.snapshot.find_chromium", lambda explicit=None: None)
     report = assets.build(vendor, cache_dir=tmp_path / "cache", log=False)
     assert report["snapshot"] is None
+
+
+def test_the_app_boot_module_uses_the_app_snapshot_only_while_the_app_is_unchanged(
+        vendor, tmp_path) -> None:
+    root = tmp_path / "repo"
+    (root / "app" / "sdk").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "sdk" / "__init__.py").write_text("X = 1\n")
+    cache = tmp_path / "cache"
+    routes = assets.vendor_routes(vendor, public=["/vendor/pyodide"], cache_dir=cache,
+                                  app_root=root)
+    client = TestClient(Starlette(routes=routes))
+    tag = assets.build_tag(vendor["/vendor/pyodide"])
+    base = assets.snapshot_path(tag, cache)
+    base.parent.mkdir(parents=True)
+    base.write_bytes(b"\1" * 4096)
+    with_app = assets.snapshot_path(tag, cache, assets.app_digest(root))
+    assert with_app.name.startswith(tag + "-")
+    # No app snapshot yet: the base one.
+    assert f'"/vendor/pyodide-snapshot/{tag}.bin"' in client.get(assets.APP_BOOT).text
+    with_app.write_bytes(b"\2" * 4096)
+    boot = client.get(assets.APP_BOOT)
+    assert f'"/vendor/pyodide-snapshot/{with_app.name}"' in boot.text
+    assert boot.headers["access-control-allow-origin"] == "*"
+    # Other sites' pages never get our modules.
+    assert f'"/vendor/pyodide-snapshot/{tag}.bin"' in client.get("/vendor/pyodide-boot.mjs").text
+    # A changed SDK file: back to the base snapshot until setup makes a new one.
+    (root / "app" / "sdk" / "__init__.py").write_text("X = 22\n")  # (another size, too)
+    assert f'"/vendor/pyodide-snapshot/{tag}.bin"' in client.get(assets.APP_BOOT).text
