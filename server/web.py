@@ -45,7 +45,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import sdk_wheel
+from . import app_archive, sdk_wheel
 from .settings import REPO_ROOT, Settings
 
 VENDOR = {
@@ -227,6 +227,7 @@ def frontend_routes(root: Path = REPO_ROOT, *,
     routes += [_page(root, name, None, img_sources) for name in PAGES if (root / name).exists()]
     routes.append(_embed_bundle(root))
     routes += sdk_wheel.wheel_routes(root)
+    routes += app_archive.archive_routes(root)
     routes.append(Mount("/app", app=_static(root / "app", REVALIDATE)))
     routes.append(Mount("/static", app=_static(root / "static", REVALIDATE, public=True)))
     # The runtimes, precompressed, plus Pyodide's quick start. (Imported here, so that
