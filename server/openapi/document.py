@@ -30,8 +30,8 @@ social login callback and this reference).
   for the origins in `[cors] allowed_origins`.
 - Not listed here: the front end that `serve.py` serves beside the API (the pages `/`,
   `/index.html`, `/confirm.html`, `/reset.html`, `/pyscript.toml`; the page's Python under
-  `/app/`; `/static/`; `/embed/bundle.json`; the SDK's wheel under `/sdk/`; and the vendored
-  Pyodide and PyScript under `/vendor/`).
+  `/app/` and as one archive, `/app.zip`; `/static/`; `/embed/bundle.json`; the SDK's wheel
+  under `/sdk/`; and the vendored Pyodide and PyScript under `/vendor/`).
 """
 
 _SECURITY: dict[str | None, list[dict[str, list[str]]]] = {
