@@ -156,3 +156,35 @@ def test_a_python_page_of_another_origin_installs_the_sdk_wheel_and_logs_in(
         live.stop()
     finally:
         site.close()
+
+
+EMBED_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+<script src="{latchkey}/static/embed.js" data-app-id="latchkey-demo"
+        data-server="{latchkey}"></script>
+</head><body><h1>A shop</h1></body></html>"""
+
+
+def test_the_embed_starts_from_the_snapshot_and_the_long_lived_cache(
+        page: Page, server: LiveServer) -> None:
+    tag = assets.build_tag()
+    if tag is None or not assets.snapshot_path(tag).is_file():
+        pytest.skip("no Pyodide snapshot here (scripts/setup makes it where Chromium is)")
+    latchkey = server.base_url
+    site = OtherSite({"/": ("text/html", EMBED_PAGE.format(latchkey=latchkey))},
+                     f"default-src 'none'; script-src {latchkey} 'wasm-unsafe-eval'; "
+                     f"connect-src {latchkey}")
+    try:
+        seen: dict[str, str] = {}
+        page.on("response", lambda r: seen.__setitem__(r.url, r.headers.get("cache-control", "")))
+        watch(page)
+        page.goto(site.origin + "/")
+        page.wait_for_function("() => window.Latchkey")
+        page.evaluate("() => Latchkey.ready.then(() => true)")
+        snapshots = [url for url in seen if "/vendor/pyodide-snapshot/" in url]
+        assert len(snapshots) == 1 and seen[snapshots[0]] == assets.IMMUTABLE
+        wasm = f"{latchkey}/vendor/pyodide@{tag}/pyodide.asm.wasm"
+        assert seen[wasm] == assets.IMMUTABLE
+        assert violations(page) == []
+    finally:
+        site.close()
