@@ -85,7 +85,8 @@ def _descendants(pid: int) -> list[int]:
 
 
 @contextmanager
-def server_process(data_dir: Path | None, *, floor: bool = False) -> Iterator[ServerProcess]:
+def server_process(data_dir: Path | None, *, floor: bool = False,
+                   extra_args: Sequence[str] = ()) -> Iterator[ServerProcess]:
     """Start ``python -m benchmarks.server`` and wait until it answers; stop it afterwards.
 
     ``BENCH_SERVER_ARGS`` adds options (``--loop asyncio --http h11`` measures the server as it
@@ -93,7 +94,7 @@ def server_process(data_dir: Path | None, *, floor: bool = False) -> Iterator[Se
     """
     port = free_port()
     args = [sys.executable, "-m", "benchmarks.server", "--port", str(port)]
-    args += os.environ.get("BENCH_SERVER_ARGS", "").split()
+    args += [*extra_args, *os.environ.get("BENCH_SERVER_ARGS", "").split()]
     args += ["--floor"] if floor else ["--data-dir", str(data_dir)]
     log_dir = data_dir or RESULTS
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -64,7 +64,8 @@ class _Log:
 
 def _open(page: Any, url: str) -> None:
     page.goto(url)
-    page.wait_for_function("document.documentElement.dataset.ready === 'true'", timeout=90_000)
+    page.wait_for_function("() => document.documentElement.dataset.ready === 'true'",
+                           timeout=90_000)
 
 
 def _step(page: Any, name: str, args: dict[str, Any] | None = None) -> Any:

@@ -101,15 +101,18 @@ def bench_routes() -> list[BaseRoute]:
     ]
 
 
-def latchkey_app(data_dir: Path, port: int, extra: dict[str, Any] | None = None) -> Starlette:
+def latchkey_app(data_dir: Path, port: int, extra: dict[str, Any] | None = None,
+                 origins: list[str] | None = None) -> Starlette:
     """Latchkey's app for the demo config on ``data_dir``, with the benchmark routes first;
-    ``extra`` adds config (``--overrides FILE``, JSON)."""
+    ``extra`` adds config (``--overrides FILE``, JSON); ``origins`` are allowed to call the API
+    (the embed's page of another origin)."""
     from server import create_app
     from server.settings import DEFAULT_CONFIG, Settings
 
+    overrides = {**OVERRIDES, "cors": {"allowed_origins": origins}} if origins else OVERRIDES
     settings = Settings.load(DEFAULT_CONFIG, data_dir,
                              database_url=f"sqlite:{data_dir / 'latchkey.sqlite3'}",
-                             overrides={**OVERRIDES, **(extra or {})})
+                             overrides={**overrides, **(extra or {})})
     settings = dataclasses.replace(settings, link_base_url=f"http://127.0.0.1:{port}")
     app = create_app(settings)
     app.router.routes[:0] = bench_routes()
@@ -141,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--floor", action="store_true")
+    parser.add_argument("--allow-origin", action="append", default=[],
+                        help="an origin the API answers (the embed benchmark's page)")
     # For before/after comparisons only: uvicorn's event loop and HTTP parser ("auto" picks
     # uvloop and httptools when they are installed, as serve.py does).
     parser.add_argument("--loop", default="auto")
@@ -155,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.data_dir is None:
             parser.error("--data-dir is required unless --floor")
         extra = json.loads(args.overrides.read_text()) if args.overrides else None
-        app = latchkey_app(args.data_dir, args.port, extra)
+        app = latchkey_app(args.data_dir, args.port, extra, args.allow_origin)
     from server.asgi import keep_query_strings_out_of_logs
 
     keep_query_strings_out_of_logs()  # As serve.py does.

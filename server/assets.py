@@ -20,6 +20,15 @@ Rules that must hold:
    memory snapshot when setup made one for this exact build (``server.snapshot``). The snapshot
    lives at ``/vendor/pyodide-snapshot/<tag>.bin`` (immutable too). A page whose snapshot is
    missing, or fails to restore, starts Pyodide the ordinary way: slower, never broken.
+4. A vendored file with a patch we carry (``server.vendor_patches``: PyScript without
+   ``'unsafe-eval'``, Pyodide's lock with micropip's hash) is served from its patched copy, made
+   at setup or when the server starts, with compressed copies of its own; the extra files
+   fetched at setup (micropip's wheel) are served beside the package's own.
+5. ``/vendor/latchkey-boot.mjs`` is the same module for our own pages and the embed: it restores
+   the app's snapshot (``server.snapshot`` rule 2: the SDK imported too) when setup made one
+   from the app's files as they are now (``app_digest``), else the base snapshot. Only the
+   current app snapshot is kept. Other sites' Python pages use ``/vendor/pyodide-boot.mjs``,
+   whose interpreter holds no module of ours.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from . import vendor_patches
 from .settings import REPO_ROOT
 
 PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
@@ -52,6 +62,8 @@ CACHE_DIR = REPO_ROOT / "node_modules" / ".cache" / "latchkey"
 COMPRESSED = "compressed"
 SNAPSHOTS = "snapshot"
 BOOT_TEMPLATE = Path(__file__).with_name("pyodide_boot.mjs")
+#: The boot module of our own pages and the embed: the app's snapshot when it is current.
+APP_BOOT = "/vendor/latchkey-boot.mjs"
 
 #: The files of one Pyodide build; their digest is the tag of rule 2.
 BUILD_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
@@ -97,9 +109,29 @@ def build_tag(pyodide_dir: Path = PYODIDE_DIR) -> str | None:
     return tag
 
 
-def snapshot_path(tag: str, cache_dir: Path = CACHE_DIR) -> Path:
-    """Where the memory snapshot of the build ``tag`` is kept."""
-    return cache_dir / SNAPSHOTS / f"{tag}.bin"
+def snapshot_path(tag: str, cache_dir: Path = CACHE_DIR, app: str | None = None) -> Path:
+    """Where the memory snapshot of the build ``tag`` is kept; ``app``: the app's snapshot made
+    from the app files whose digest that is (rule 5)."""
+    return cache_dir / SNAPSHOTS / (f"{tag}-{app}.bin" if app else f"{tag}.bin")
+
+
+_digests: dict[tuple[object, ...], str] = {}
+
+
+def app_digest(root: Path) -> str:
+    """A digest of the files the app's snapshot imports (16 hex digits), as they are now."""
+    from .snapshot import app_files
+
+    files = app_files(root)
+    key = tuple((rel, p.stat().st_size, p.stat().st_mtime_ns) for rel, p in files.items())
+    with _tags_lock:
+        digest = _digests.get(key)
+        if digest is None:
+            hashed = hashlib.sha256()
+            for rel, path in files.items():
+                hashed.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest = _digests[key] = hashed.hexdigest()[:16]
+    return digest
 
 
 # Serving (rules 1 and 2) ---------------------------------------------------------------------
@@ -130,11 +162,23 @@ class PrecompressedFiles(StaticFiles):
     ``HEAD``, ``ETag`` and ``304`` answers are ``StaticFiles``' own.
     """
 
-    def __init__(self, directory: Path, copies: Path, headers: Iterable[tuple[str, str]] = ()):
+    def __init__(self, directory: Path, copies: Path, headers: Iterable[tuple[str, str]] = (),
+                 patches: tuple[Path, str] | None = None):
         super().__init__(directory=directory, check_dir=False)
         self.source = directory
         self.copies = copies
         self.headers = list(headers)
+        # (cache dir, package name): serve the carried patches' copies (rule 4).
+        self.patches = patches
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        full_path, stat_result = super().lookup_path(path)
+        if stat_result is None and self.patches is not None and "/" not in path.strip("/"):
+            # An extra file served beside the package (rule 4), e.g. micropip's wheel.
+            extra = vendor_patches.extra_file(*self.patches, path.strip("/"))
+            if extra is not None:
+                return str(extra), extra.stat()
+        return full_path, stat_result
 
     async def check_config(self) -> None:
         # A package that is not installed (no ``npm ci`` yet) answers 404, never a 500.
@@ -153,9 +197,17 @@ class PrecompressedFiles(StaticFiles):
         headers = dict(self.headers)
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         served, served_stat = path, stat_result
+        copies, base = self.copies, self.source
+        if self.patches is not None:
+            patched = self._patched(path, stat_result)
+            if patched is not None:
+                served, served_stat = patched, patched.stat()
+                copies = self.patches[0] / COMPRESSED / vendor_patches.PATCHED
+                base = self.patches[0] / vendor_patches.PATCHED
         if path.suffix in COMPRESSIBLE:
             headers["Vary"] = "Accept-Encoding"
-            copy = self._copy_for(path, stat_result, request_headers.get("accept-encoding"))
+            copy = self._copy_for(served, served_stat, request_headers.get("accept-encoding"),
+                                  base, copies)
             if copy is not None:
                 encoding, served, served_stat = copy
                 headers["Content-Encoding"] = encoding
@@ -168,17 +220,26 @@ class PrecompressedFiles(StaticFiles):
             return NotModifiedResponse(response.headers)
         return response
 
-    def _copy_for(self, path: Path, source: os.stat_result,
-                  accept_encoding: str | None) -> tuple[str, Path, os.stat_result] | None:
+    def _patched(self, path: Path, stat_result: os.stat_result) -> Path | None:
+        assert self.patches is not None
+        try:
+            relative = path.resolve().relative_to(self.source.resolve()).as_posix()
+        except ValueError:
+            return None
+        cache_dir, package = self.patches
+        return vendor_patches.patched_file(cache_dir, package, relative, stat_result)
+
+    def _copy_for(self, path: Path, source: os.stat_result, accept_encoding: str | None,
+                  base: Path, copies: Path) -> tuple[str, Path, os.stat_result] | None:
         accepted = accepted_encodings(accept_encoding)
         try:
-            relative = path.resolve().relative_to(self.source.resolve())
+            relative = path.resolve().relative_to(base.resolve())
         except ValueError:
             return None
         for encoding, suffix in ENCODINGS:
             if encoding not in accepted:
                 continue
-            copy = self.copies / (relative.as_posix() + suffix)
+            copy = copies / (relative.as_posix() + suffix)
             try:
                 stat = copy.stat()
             except OSError:
@@ -212,17 +273,24 @@ def _headers(cache: str, public: bool) -> list[tuple[str, str]]:
 
 def vendor_files(directory: Path, name: str, *, cache: str = DAY, public: bool = False,
                  cache_dir: Path = CACHE_DIR) -> PrecompressedFiles:
-    """The files of one vendored package, with their precompressed copies (rule 1)."""
-    return PrecompressedFiles(directory, cache_dir / COMPRESSED / name, _headers(cache, public))
+    """The files of one vendored package, with their precompressed copies (rule 1) and the
+    patched copies of rule 4."""
+    return PrecompressedFiles(directory, cache_dir / COMPRESSED / name, _headers(cache, public),
+                              patches=(cache_dir, name))
 
 
-def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR) -> str | None:
-    """The text of ``/vendor/pyodide-boot.mjs`` (rule 3), or ``None`` without Pyodide."""
+def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR,
+                app_root: Path | None = None) -> str | None:
+    """The text of ``/vendor/pyodide-boot.mjs`` (rule 3), or ``None`` without Pyodide; with
+    ``app_root``, of ``/vendor/latchkey-boot.mjs`` (rule 5)."""
     tag = build_tag(pyodide_dir)
     if tag is None:
         return None
     snapshot = snapshot_path(tag, cache_dir)
-    snapshot_url = f"/vendor/pyodide-snapshot/{tag}.bin" if snapshot.is_file() else None
+    if app_root is not None:
+        with_app = snapshot_path(tag, cache_dir, app_digest(app_root))
+        snapshot = with_app if with_app.is_file() else snapshot
+    snapshot_url = f"/vendor/pyodide-snapshot/{snapshot.name}" if snapshot.is_file() else None
     text = BOOT_TEMPLATE.read_text(encoding="utf-8")
     # The index URL goes inside string literals (a tag is hex, nothing to escape); the snapshot
     # URL replaces a whole literal, so that it can be null.
@@ -230,42 +298,58 @@ def boot_module(pyodide_dir: Path = PYODIDE_DIR, cache_dir: Path = CACHE_DIR) ->
                 .replace('"__SNAPSHOT_URL__"', json.dumps(snapshot_url)))
 
 
-def _boot_route(pyodide_dir: Path, cache_dir: Path) -> Route:
+def _boot_route(pyodide_dir: Path, cache_dir: Path, public: bool = False,
+                app_root: Path | None = None) -> Route:
     async def boot(request: Request) -> Response:
-        text = boot_module(pyodide_dir, cache_dir)
+        text = boot_module(pyodide_dir, cache_dir, app_root)
         if text is None:
             return Response("Pyodide is not installed (run scripts/setup).", status_code=404)
         etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
-        headers = {"Cache-Control": REVALIDATE, "ETag": etag, "X-Content-Type-Options": "nosniff"}
+        headers = {"Cache-Control": REVALIDATE, "ETag": etag, "X-Content-Type-Options": "nosniff",
+                   **(dict(PUBLIC) if public else {})}
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         return Response(text, media_type="text/javascript", headers=headers)
 
-    return Route("/vendor/pyodide-boot.mjs", boot, methods=["GET", "HEAD"])
+    path = "/vendor/pyodide-boot.mjs" if app_root is None else APP_BOOT
+    return Route(path, boot, methods=["GET", "HEAD"])
 
 
 def vendor_routes(vendor: dict[str, Path], *, public: Iterable[str] = (),
                   pyodide_prefix: str = "/vendor/pyodide",
-                  cache_dir: Path = CACHE_DIR) -> list[BaseRoute]:
+                  cache_dir: Path = CACHE_DIR, app_root: Path | None = None) -> list[BaseRoute]:
     """Routes for the vendored packages (``{url prefix: directory}``), plus rule 2 and 3's."""
     shared = set(public)
     routes: list[BaseRoute] = []
+    _ensure_patches(vendor, cache_dir)
     pyodide_dir = vendor.get(pyodide_prefix)
     if pyodide_dir is not None:
         name = pyodide_prefix.rsplit("/", 1)[-1]
-        tagged = vendor_files(pyodide_dir, name, cache=IMMUTABLE,
-                              public=pyodide_prefix in shared, cache_dir=cache_dir)
+        open_to_all = pyodide_prefix in shared
+        tagged = vendor_files(pyodide_dir, name, cache=IMMUTABLE, public=open_to_all,
+                              cache_dir=cache_dir)
+        # The boot module and the snapshot are as public as Pyodide: the embed starts from them.
         routes += [
-            _boot_route(pyodide_dir, cache_dir),
+            _boot_route(pyodide_dir, cache_dir, open_to_all),
+            *([_boot_route(pyodide_dir, cache_dir, open_to_all, app_root)] if app_root else []),
             Mount("/vendor/pyodide-snapshot",
                   app=vendor_files(cache_dir / SNAPSHOTS, SNAPSHOTS, cache=IMMUTABLE,
-                                   cache_dir=cache_dir)),
+                                   public=open_to_all, cache_dir=cache_dir)),
             Mount(pyodide_prefix + "@{tag}", app=_Tagged(tagged, pyodide_dir)),
         ]
     for prefix, directory in vendor.items():
         routes.append(Mount(prefix, app=vendor_files(
             directory, prefix.rsplit("/", 1)[-1], public=prefix in shared, cache_dir=cache_dir)))
     return routes
+
+
+def _ensure_patches(vendor: dict[str, Path], cache_dir: Path) -> None:
+    # Cheap (a text replacement), so a server started without setup serves the patched files
+    # too; a patch that no longer fits is said once, and the original file is served.
+    try:
+        vendor_patches.apply_patches(vendor, cache_dir)
+    except (OSError, vendor_patches.PatchError) as exc:
+        print(f"assets: the vendored files are served unpatched: {exc}", file=sys.stderr)
 
 
 # Setup: the compressed copies and the snapshot ----------------------------------------------
@@ -320,10 +404,40 @@ def compress_tree(directory: Path, copies: Path) -> int:
     return made
 
 
+def _app_snapshot(pyodide_dir: Path, tag: str, cache_dir: Path, app_root: Path,
+                  chromium: str | None, say: Any) -> str | None:
+    from . import snapshot as snapshots
+
+    digest = app_digest(app_root)
+    target = snapshot_path(tag, cache_dir, digest)
+    # Snapshots of earlier versions of the app are never served again (rule 5).
+    for old in (cache_dir / SNAPSHOTS).glob(f"{tag}-*.bin"):
+        if old != target:
+            old.unlink()
+            for _, suffix in ENCODINGS:
+                (cache_dir / COMPRESSED / SNAPSHOTS / (old.name + suffix)).unlink(missing_ok=True)
+    if target.is_file():
+        return str(target)
+    started = time.monotonic()
+    sources = {rel: path.read_text(encoding="utf-8")
+               for rel, path in snapshots.app_files(app_root).items()}
+    try:
+        snapshots.build_snapshot(pyodide_dir, target, tag, chromium=chromium,
+                                 app_sources=sources)
+    except snapshots.SnapshotUnavailable as exc:
+        say(f"no snapshot of the app ({exc}); pages start from the base snapshot")
+        return None
+    say(f"made the app's snapshot {target.name} ({target.stat().st_size / 1e6:.1f} MB, "
+        f"{time.monotonic() - started:.0f} s)")
+    return str(target)
+
+
 def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: bool = True,
-          chromium: str | None = None, log: bool = True) -> dict[str, object]:
-    """Everything rules 1-3 serve: the Pyodide snapshot (if Chromium is there), then the
-    compressed copies. Idempotent: what is up to date is left alone."""
+          chromium: str | None = None, log: bool = True,
+          extras: bool = False, app_root: Path | None = None) -> dict[str, object]:
+    """Everything rules 1-4 serve: the Pyodide snapshot (if Chromium is there), the patched
+    copies and (``extras``) the extra files, then the compressed copies. Idempotent: what is up
+    to date is left alone."""
     from . import snapshot as snapshots
 
     def say(text: str) -> None:
@@ -348,8 +462,21 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
                 say(f"made the Pyodide snapshot {target.name} "
                     f"({target.stat().st_size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
                 report["snapshot"] = str(target)
+        if app_root is not None and report["snapshot"]:
+            report["app_snapshot"] = _app_snapshot(pyodide_dir, tag, cache_dir, app_root,
+                                                   chromium, say)
     started = time.monotonic()
+    try:
+        report["patched"] = vendor_patches.apply_patches(vendor, cache_dir)
+    except vendor_patches.PatchError as exc:
+        # Said, and the exit status of ``python -m server.assets`` fails setup (rule 4).
+        say(f"ERROR: {exc}")
+        report["patch_error"] = str(exc)
+    report["extra"] = vendor_patches.fetch_extra_files(cache_dir, say) if extras else 0
     made = 0
+    patched_dir = cache_dir / vendor_patches.PATCHED
+    if patched_dir.is_dir():
+        made += compress_tree(patched_dir, cache_dir / COMPRESSED / vendor_patches.PATCHED)
     for prefix, directory in vendor.items():
         if directory.is_dir():
             made += compress_tree(directory, cache_dir / COMPRESSED / prefix.rsplit("/", 1)[-1])
@@ -364,16 +491,19 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m server.assets [--no-snapshot] [--chromium PATH]``."""
+    """``python -m server.assets [--no-snapshot] [--no-fetch] [--chromium PATH]``."""
     from .web import VENDOR
 
     parser = argparse.ArgumentParser(prog="python -m server.assets", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-snapshot", action="store_true", help="skip the Pyodide snapshot")
     parser.add_argument("--chromium", help="the browser that makes the snapshot")
+    parser.add_argument("--no-fetch", action="store_true",
+                        help="fetch no extra files with pip (micropip's wheel)")
     args = parser.parse_args(argv)
-    build(VENDOR, snapshot=not args.no_snapshot, chromium=args.chromium)
-    return 0
+    report = build(VENDOR, snapshot=not args.no_snapshot, chromium=args.chromium,
+                   extras=not args.no_fetch, app_root=REPO_ROOT)
+    return 1 if "patch_error" in report else 0
 
 
 if __name__ == "__main__":

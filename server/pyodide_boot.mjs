@@ -1,21 +1,26 @@
 // PyScript's "interpreter" (pyscript.toml): Pyodide from this server, restored from a memory
 // snapshot when setup made one for this exact Pyodide build (server/assets.py, rule 3).
-// The server fills in the two URLs below each time it sends this module.
-const indexURL = new URL("__INDEX_URL__", location.href).href;
-const snapshotURL = "__SNAPSHOT_URL__"; // null when there is no snapshot
+// The server fills in the two URLs below each time it sends this module. They are resolved
+// against this module's own URL, so a page of another origin (static/embed.js) gets them from
+// this server too.
+const indexURL = new URL("__INDEX_URL__", import.meta.url).href;
+const snapshotPath = "__SNAPSHOT_URL__"; // null when there is no snapshot
+const snapshotURL = snapshotPath && new URL(snapshotPath, import.meta.url).href;
 
 // The snapshot download starts now, alongside Pyodide's module rather than after it.
 const snapshot = snapshotURL ? fetch(snapshotURL).catch(() => null) : Promise.resolve(null);
-const { loadPyodide: load, version } = await import("__INDEX_URL__pyodide.mjs");
+const { loadPyodide: load, version } = await import(indexURL + "pyodide.mjs");
 
 export { version };
 
 // Python state that every page restored from one snapshot would otherwise share: the random
-// module's seed, and the timezone read when the snapshot was made.
+// module's seed, and the timezone read when the snapshot was made; and the import system's
+// view of directories, which the page fills with its files after the restore.
 const AFTER_RESTORE = [
-  "import random, time",
+  "import importlib, random, time",
   "random.seed()",
   "if hasattr(time, 'tzset'): time.tzset()",
+  "importlib.invalidate_caches()",
 ].join("\n");
 
 async function start() {

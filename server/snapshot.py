@@ -10,8 +10,13 @@ Rules that must hold:
    path as the pages load them (``/vendor/pyodide@<tag>/``), so the restored state is exactly
    what an ordinary start would have made. Node could make one too, but it leaves its own
    traces in the interpreter (its locale, the script's path in ``os.environ``).
-2. It holds only the standard library and Pyodide's own modules, never the app's code, which
-   can change without a new Pyodide build. Pyodide refuses a snapshot of another build.
+2. The base snapshot holds only the standard library and Pyodide's own modules. The app's
+   snapshot (``APP_MODULES``) holds the SDK and ``app.messages`` imported too, from the files
+   as they were when it was made: it is named by their digest (``server.assets``), so a change
+   to any of them falls back to the base snapshot until setup makes a new one. Pyodide refuses
+   a snapshot of another build. The app's modules are imported from ``/home/pyodide/app``,
+   where PyScript's ``[files]`` and the embed put them, so the restored package finds its other
+   modules there; none of them imports ``js`` at import time or keeps state made then.
 3. Nothing else is needed to make it: a throwaway loopback HTTP server (stdlib) serves Pyodide
    and a one-off page, Chromium runs the page headless, the page posts the snapshot back.
 """
@@ -44,6 +49,17 @@ PRELOAD = (
     "traceback", "typing", "urllib.parse", "warnings", "weakref", "zipfile",
     "pyodide.code", "pyodide.ffi", "pyodide.webloop",
 )
+#: Files of the app's snapshot (rule 2), repo-relative, and the modules imported from them: the
+#: SDK's core (not its browser adapter, which holds a reference to JavaScript's globals) and the
+#: messages, which the page and the embed both use.
+APP_FILES = ("app/__init__.py", "app/messages.py", "app/sdk/**/*.py")
+APP_EXCLUDE = frozenset({"app/sdk/adapters/browser.py", "app/sdk/adapters/native.py"})
+APP_MODULES = ("app", "app.messages", "app.sdk", "app.sdk.app", "app.sdk.credentials",
+               "app.sdk.ejson", "app.sdk.errors", "app.sdk.events", "app.sdk.fetcher",
+               "app.sdk.functions", "app.sdk.http", "app.sdk.oauth", "app.sdk.providers",
+               "app.sdk.routes", "app.sdk.storage", "app.sdk.tokens", "app.sdk.user",
+               "app.sdk.adapters")
+APP_ROOT = "/home/pyodide"
 
 PAGE = """<!doctype html>
 <meta charset="utf-8"><title>Pyodide snapshot</title>
@@ -52,6 +68,10 @@ const report = (path, body) => fetch(path, { method: "POST", body });
 try {
   const { loadPyodide } = await import(INDEX_URL + "pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: INDEX_URL, _makeSnapshot: true });
+  for (const [path, text] of Object.entries(APP_SOURCES)) {
+    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    pyodide.FS.writeFile(path, text);
+  }
   pyodide.runPython(IMPORTS);
   await report("/snapshot", pyodide.makeMemorySnapshot());
 } catch (error) {
@@ -82,9 +102,26 @@ class _Exchange:
         self.error: str | None = None
 
 
-def _handler(pyodide_dir: Path, prefix: str, exchange: _Exchange) -> type[BaseHTTPRequestHandler]:
-    imports = "import " + ", ".join(PRELOAD)
+def app_files(root: Path) -> dict[str, Path]:
+    """The files of the app's snapshot: ``{repo-relative path: file}``, sorted (rule 2)."""
+    found: dict[str, Path] = {}
+    for pattern in APP_FILES:
+        for path in root.glob(pattern):
+            rel = path.relative_to(root).as_posix()
+            if "__pycache__" not in path.parts and rel not in APP_EXCLUDE:
+                found[rel] = path
+    return dict(sorted(found.items()))
+
+
+def _handler(pyodide_dir: Path, prefix: str, exchange: _Exchange,
+             app_sources: dict[str, str]) -> type[BaseHTTPRequestHandler]:
+    modules = PRELOAD + (APP_MODULES if app_sources else ())
+    imports = "import " + ", ".join(modules)
+    if app_sources:
+        imports = f"import os, sys; os.chdir({APP_ROOT!r}); sys.path.insert(0, '')\n{imports}"
+    sources = {f"{APP_ROOT}/{rel}": text for rel, text in app_sources.items()}
     page = (PAGE.replace("INDEX_URL", json.dumps(prefix), 2)
+                .replace("APP_SOURCES", json.dumps(sources))
                 .replace("IMPORTS", json.dumps(imports)).encode())
 
     class Handler(BaseHTTPRequestHandler):
@@ -131,6 +168,7 @@ def _handler(pyodide_dir: Path, prefix: str, exchange: _Exchange) -> type[BaseHT
 
 
 def build_snapshot(pyodide_dir: Path, target: Path, tag: str, *, chromium: str | None = None,
+                   app_sources: dict[str, str] | None = None,
                    timeout: float = TIMEOUT_SECONDS) -> Path:
     """Make the snapshot of the Pyodide in ``pyodide_dir`` (build ``tag``) into ``target``."""
     browser = find_chromium(chromium)
@@ -138,7 +176,8 @@ def build_snapshot(pyodide_dir: Path, target: Path, tag: str, *, chromium: str |
         raise SnapshotUnavailable("no Chromium found; install it (apt-get install chromium)")
     exchange = _Exchange()
     prefix = f"/vendor/pyodide@{tag}/"
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(pyodide_dir, prefix, exchange))
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 _handler(pyodide_dir, prefix, exchange, app_sources or {}))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     with tempfile.TemporaryDirectory(prefix="latchkey-snapshot-") as profile:

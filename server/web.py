@@ -9,10 +9,9 @@ Rules that must hold:
    nothing more: scripts from this origin plus the hashes of the page's own inline scripts
    (computed here from the file, so editing a page never needs a CSP edit), WebAssembly
    compilation (``'wasm-unsafe-eval'``, which Pyodide needs), styles from this origin, and
-   requests to this origin only. ``'unsafe-eval'`` is there for PyScript alone: PyScript 0.7.31
-   builds its worker hooks with ``Function(...)`` (``src/hooks.js``, ``createFunction``) while it
-   starts, even on a page without workers, and stops if that is refused. Pyodide by itself starts
-   without it (checked in Chromium). ``'unsafe-inline'`` is never allowed, so HTML that slipped
+   requests to this origin only. No ``'unsafe-eval'``: PyScript 0.7.31 needed it for its worker
+   hooks, and is served with a patch we carry that removes the need (``server.vendor_patches``).
+   ``'unsafe-inline'`` is never allowed, so HTML that slipped
    into a page could not run scripts or event handler attributes. Images come from this origin
    and from any ``https:`` host, since the profile shows the picture a social login provider
    gives (Google and Facebook serve them from CDNs whose host names change), plus the plain
@@ -20,8 +19,9 @@ Rules that must hold:
    and development): no other ``http`` host, and no ``data:``.
    ``tests/e2e/test_ui_page.py`` checks that a page loads with no CSP violation reported.
 2. What an embedding page on another origin loads (``/static/embed.js``, ``/static/embed.css``,
-   ``/embed/bundle.json`` and Pyodide under ``/vendor/pyodide``) is public and carries no
-   credentials, so it is served with ``Access-Control-Allow-Origin: *``. The API's own CORS
+   ``/embed/bundle.json``, the SDK's wheel under ``/sdk/``, Pyodide under ``/vendor/pyodide``
+   and PyScript under ``/vendor/pyscript``, for Python pages of their own) is public and carries
+   no credentials, so it is served with ``Access-Control-Allow-Origin: *``. The API's own CORS
    (``[cors] allowed_origins``, in ``server/cors.py``) is what decides who may log in.
 3. Pages, the page's Python and the embed bundle are revalidated on every load (``no-cache`` with
    an ETag), so a deploy is seen at once; the vendored runtimes change only with ``npm ci`` and
@@ -45,6 +45,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import app_archive, sdk_wheel
 from .settings import REPO_ROOT, Settings
 
 VENDOR = {
@@ -64,7 +65,7 @@ PUBLIC = [(b"access-control-allow-origin", b"*"),
           (b"cross-origin-resource-policy", b"cross-origin")]
 BASE_CSP = {
     "default-src": "'none'",
-    "script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+    "script-src": "'self' 'wasm-unsafe-eval'",
     "style-src": "'self'",
     "connect-src": "'self'",
     "img-src": "'self' https:",
@@ -226,11 +227,13 @@ def frontend_routes(root: Path = REPO_ROOT, *,
         routes.append(_page(root, "index.html", "/", img_sources))
     routes += [_page(root, name, None, img_sources) for name in PAGES if (root / name).exists()]
     routes.append(_embed_bundle(root))
+    routes += sdk_wheel.wheel_routes(root)
+    routes += app_archive.archive_routes(root)
     routes.append(Mount("/app", app=_static(root / "app", REVALIDATE)))
     routes.append(Mount("/static", app=_static(root / "static", REVALIDATE, public=True)))
     # The runtimes, precompressed, plus Pyodide's quick start. (Imported here, so that
     # ``python -m server.assets`` does not find itself imported already.)
     from . import assets
 
-    routes += assets.vendor_routes(VENDOR, public=[p for p in VENDOR if p.endswith("pyodide")])
+    routes += assets.vendor_routes(VENDOR, public=list(VENDOR), app_root=root)
     return routes

@@ -49,15 +49,16 @@
 
   async function start() {
     if (!appId) throw new Error("Latchkey: the script tag needs data-app-id.");
-    var pyodideModule = await import(server + "/vendor/pyodide/pyodide.mjs");
-    var loaded = await Promise.all([
-      pyodideModule.loadPyodide({ indexURL: server + "/vendor/pyodide/" }),
-      fetch(server + "/embed/bundle.json").then(function (response) {
-        if (!response.ok) throw new Error("Latchkey: the SDK bundle answered " + response.status);
-        return response.json();
-      }),
-    ]);
-    var py = loaded[0], bundle = loaded[1], root = "/home/pyodide/latchkey";
+    // The page's quick start: Pyodide from its content-addressed, long-cached URL, restored
+    // from the memory snapshot made at setup (server/assets.py, rule 3).
+    var files = fetch(server + "/embed/bundle.json").then(function (response) {
+      if (!response.ok) throw new Error("Latchkey: the SDK bundle answered " + response.status);
+      return response.json();
+    });
+    var pyodideModule = await import(server + "/vendor/latchkey-boot.mjs");
+    var loaded = await Promise.all([pyodideModule.loadPyodide(), files]);
+    // The SDK's package lives where the snapshot imported it from (server/snapshot.py, rule 2).
+    var py = loaded[0], bundle = loaded[1], root = "/home/pyodide";
     Object.keys(bundle).forEach(function (rel) {
       var path = root + "/" + rel;
       py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));

@@ -118,8 +118,10 @@ def test_boot_module_names_the_build_and_its_snapshot(vendor, tmp_path) -> None:
     assert boot.status_code == 200
     assert boot.headers["content-type"].startswith("text/javascript")
     assert boot.headers["cache-control"] == "no-cache"
-    assert f'import("/vendor/pyodide@{tag}/pyodide.mjs")' in boot.text
-    assert "const snapshotURL = null;" in boot.text
+    assert f'new URL("/vendor/pyodide@{tag}/", import.meta.url)' in boot.text
+    assert "const snapshotPath = null;" in boot.text
+    # Public, as Pyodide is: pages of other origins (the embed) import it.
+    assert boot.headers["access-control-allow-origin"] == "*"
     assert "__" not in boot.text.replace("__bench", "")  # Every placeholder filled in.
     assert client.get("/vendor/pyodide-boot.mjs",
                       headers={"if-none-match": boot.headers["etag"]}).status_code == 304
@@ -128,10 +130,11 @@ def test_boot_module_names_the_build_and_its_snapshot(vendor, tmp_path) -> None:
     snapshot.parent.mkdir(parents=True)
     snapshot.write_bytes(b"\1" * 4096)
     boot = client.get("/vendor/pyodide-boot.mjs")
-    assert f'const snapshotURL = "/vendor/pyodide-snapshot/{tag}.bin";' in boot.text
+    assert f'const snapshotPath = "/vendor/pyodide-snapshot/{tag}.bin";' in boot.text
     served = client.get(f"/vendor/pyodide-snapshot/{tag}.bin")
     assert served.content == b"\1" * 4096
     assert served.headers["cache-control"] == assets.IMMUTABLE
+    assert served.headers["access-control-allow-origin"] == "*"
 
 
 def test_without_pyodide_the_boot_module_is_missing(tmp_path) -> None:
@@ -144,3 +147,32 @@ def test_no_snapshot_without_a_browser(vendor, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("server.snapshot.find_chromium", lambda explicit=None: None)
     report = assets.build(vendor, cache_dir=tmp_path / "cache", log=False)
     assert report["snapshot"] is None
+
+
+def test_the_app_boot_module_uses_the_app_snapshot_only_while_the_app_is_unchanged(
+        vendor, tmp_path) -> None:
+    root = tmp_path / "repo"
+    (root / "app" / "sdk").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "sdk" / "__init__.py").write_text("X = 1\n")
+    cache = tmp_path / "cache"
+    routes = assets.vendor_routes(vendor, public=["/vendor/pyodide"], cache_dir=cache,
+                                  app_root=root)
+    client = TestClient(Starlette(routes=routes))
+    tag = assets.build_tag(vendor["/vendor/pyodide"])
+    base = assets.snapshot_path(tag, cache)
+    base.parent.mkdir(parents=True)
+    base.write_bytes(b"\1" * 4096)
+    with_app = assets.snapshot_path(tag, cache, assets.app_digest(root))
+    assert with_app.name.startswith(tag + "-")
+    # No app snapshot yet: the base one.
+    assert f'"/vendor/pyodide-snapshot/{tag}.bin"' in client.get(assets.APP_BOOT).text
+    with_app.write_bytes(b"\2" * 4096)
+    boot = client.get(assets.APP_BOOT)
+    assert f'"/vendor/pyodide-snapshot/{with_app.name}"' in boot.text
+    assert boot.headers["access-control-allow-origin"] == "*"
+    # Other sites' pages never get our modules.
+    assert f'"/vendor/pyodide-snapshot/{tag}.bin"' in client.get("/vendor/pyodide-boot.mjs").text
+    # A changed SDK file: back to the base snapshot until setup makes a new one.
+    (root / "app" / "sdk" / "__init__.py").write_text("X = 22\n")  # (another size, too)
+    assert f'"/vendor/pyodide-snapshot/{tag}.bin"' in client.get(assets.APP_BOOT).text
