@@ -79,7 +79,8 @@ async def load_providers() -> None:
         logger.info("Could not list the sign-in providers: %s", err.message)
         return
     current.view.social = [p for p in providers if p.is_social]
-    ui.render_social(current.view.social)
+    current.view.provider_types = {p.type for p in providers}
+    current.render()
 
 
 def _clicked(event: Any) -> AuthProviderInfo | None:
