@@ -11,30 +11,10 @@ and also run under CPython (``tests/e2e/test_ui_messages.py``).
 
 from __future__ import annotations
 
-from app.messages import BAD_EMAIL, PASSWORD_LENGTH
+from app.messages import ENTER_EMAIL, ENTER_PASSWORD, email_problem, password_problem
 
-ENTER_EMAIL = "Enter your email address."
-ENTER_PASSWORD = "Enter your password."
-
-
-def email_problem(email: str) -> str | None:
-    """What is wrong with an email address as typed (already trimmed), or ``None``."""
-    if not email:
-        return ENTER_EMAIL
-    local, at, domain = email.rpartition("@")
-    if not at or not local or not domain or any(c.isspace() for c in email):
-        return BAD_EMAIL
-    return None
-
-
-def password_problem(password: str, *, new: bool) -> str | None:
-    """What is wrong with a password; a ``new`` one must be 6 to 128 characters."""
-    if not password:
-        return PASSWORD_LENGTH if new else ENTER_PASSWORD
-    if new and not 6 <= len(password) <= 128:
-        return PASSWORD_LENGTH
-    return None
-
+__all__ = ["ENTER_EMAIL", "ENTER_PASSWORD", "clear_all", "email_problem", "mark",
+           "password_problem", "required_problem"]
 
 def required_problem(value: str, message: str) -> str | None:
     """``message`` when ``value`` is empty (after trimming)."""

@@ -200,9 +200,11 @@ async def _registered_before(email: str, password: str) -> None:
                                              "sent you (this page then signs you in), or send "
                                              "the link again below.")
             return
-        if err.code is ErrorCode.INVALID_PASSWORD:
-            raise Invalid(ACCOUNT_EXISTS) from err
-        raise
+        if err.code is ErrorCode.NETWORK_ERROR:
+            raise
+        # A different password, too many attempts, a disabled account: the address is
+        # taken either way, and that is all this form can truthfully say.
+        raise Invalid(ACCOUNT_EXISTS) from err
     ui.show_message("account", f"You already had an account as {email}: you are signed in.")
 
 

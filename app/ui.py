@@ -203,10 +203,15 @@ def _identities(user: User) -> Any:
             names.append(name)
     if not names:
         names.append(provider_name(user.provider_type))
+    box = _text(web.div)
     items = _text(web.ul, None, id="current-identities", class_="inline-list")
     for name in names:
         items.append(_text(web.li, name))
-    return items
+    box.append(items)
+    session = provider_name(user.provider_type)
+    if session not in names:
+        box.append(_text(web.p, f"This session: {session}", class_="hint session-kind"))
+    return box
 
 
 def _profile(user: User) -> Any:
