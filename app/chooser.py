@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyscript import web
+from pyscript import web, when
 
 from app import ui
+from app.actions import page
 from app.messages import picture_url, provider_name, state_name, user_label
 from app.sdk import App, User, UserState
 
@@ -107,3 +108,76 @@ def _confirm_delete(user: User, label: str) -> Any:
     buttons.append(_button("Cancel", "cancel-delete", user, f"Keep the account {label}"))
     box.append(buttons)
     return box
+
+
+# Handlers -----------------------------------------------------------------------------
+
+
+async def _account_action(action: str, user: User) -> None:
+    current = page()
+    app = current.app
+    if action != "menu":
+        current.view.menu = None
+    if action == "menu":
+        current.view.menu = None if current.view.menu == user.id else user.id
+        current.render()
+        if current.view.menu:
+            ui.focus_selector(f'#menu-{user.id} button')
+    elif action == "switch":
+        app.switch_user(user)
+        current.view.adding = False
+        current.render()
+        ui.focus("account-title")
+    elif action == "log-out":
+        await user.log_out()
+        _after_leaving()
+    elif action == "remove":
+        await app.remove_user(user)
+        _after_leaving()
+    elif action == "delete":
+        current.view.confirm_delete = user.id
+        current.render()
+        ui.focus_selector(f'[data-focus-key="cancel-delete:{user.id}"]')
+    elif action == "cancel-delete":
+        current.view.confirm_delete = None
+        current.render()
+        ui.focus_selector(f'[data-focus-key="menu:{user.id}"]')
+    elif action == "confirm-delete":
+        current.view.confirm_delete = None
+        await app.delete_user(user)
+        _after_leaving()
+    elif action == "sign-in-again":
+        current.view.adding = app.current_user is not None
+        current.view.task = "signin"
+        current.render()
+        ui.set_value("login-email", user.profile.email or "")
+        ui.focus("login-password" if user.profile.email else "login-email")
+
+
+def _after_leaving() -> None:
+    current = page()
+    if current.render() == "account":
+        ui.focus("account-title")
+    else:
+        ui.focus("accounts-title" if current.app.all_users else "signin-title")
+
+
+def wire() -> None:
+    """One click handler for every button of the account list (they are re-rendered)."""
+
+    @when("click", "#accounts-list")
+    def clicked(event: Any) -> None:
+        button = event.target.closest("button[data-action]")
+        if ui.absent(button):
+            return
+        current = page()
+        user = current.find(str(button.dataset.userId))
+        if user is None:
+            return
+        action = str(button.dataset.action)
+        if action in ("menu", "switch", "delete", "cancel-delete", "sign-in-again"):
+            # No request: run at once, so focus moves within the same keypress.
+            current.spawn(_account_action(action, user))
+            return
+        verb = "logout" if action == "log-out" else action.removeprefix("confirm-")
+        current.act("accounts", verb, lambda: _account_action(action, user))
