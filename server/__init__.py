@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from .cors import CORSMiddleware
 from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
+from .quiet_status import QuietStatusMiddleware
 from .routes import ROUTES
 from .runtime import FunctionRuntime
 from .services.context import Services
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
+            Middleware(QuietStatusMiddleware),
             Middleware(CatchAllMiddleware),
         ],
         exception_handlers={

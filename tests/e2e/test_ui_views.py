@@ -59,7 +59,8 @@ def test_tasks_checks_and_finishing_after_confirmation(browser: Browser,
     context = browser.new_context()
     page = watch(context.new_page())
     requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url) if API in r.url else None)
+    page.on("request", lambda r: requests.append(r.url)
+            if API in r.url and r.method == "POST" else None)
     open_app(page, pending_server.base_url)
     expect(page).to_have_title("Sign in – Latchkey")
     found = audit(page, "sign in")

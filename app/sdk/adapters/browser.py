@@ -31,6 +31,11 @@ except ImportError:  # CPython: no browser here.
     create_proxy = None
     to_js = None
 
+#: Request header of the quiet-errors opt-in, and the response header with the real status
+#: (``server/quiet_status.py``); response header names arrive in lower case.
+QUIET_HEADER = "X-Latchkey-Quiet-Errors"
+STATUS_HEADER = "x-latchkey-status"
+
 #: The prefix realm-web puts before every key, so both SDKs share sessions on one origin.
 REALM_WEB_PREFIX = "realm-web"
 
@@ -56,7 +61,11 @@ class FetchTransport:
         # Credentialed like realm-web's link request: the server binds a social login or link
         # to this browser with a cookie (path of its callback only) that a page on another
         # origin stores only from a credentialed answer. The API sets no other cookie.
-        init: dict[str, Any] = {"method": request.method, "headers": request.headers,
+        # The quiet-errors header asks our server to answer an expected 4xx with 200 and the
+        # real status in X-Latchkey-Status (server/quiet_status.py), so the browser's console
+        # shows no red line for a wrong password; the status is put back below.
+        headers = {**request.headers, QUIET_HEADER: "1"}
+        init: dict[str, Any] = {"method": request.method, "headers": headers,
                                 "credentials": "include"}
         if request.body is not None:
             init["body"] = request.body
@@ -67,8 +76,12 @@ class FetchTransport:
             entries = browser.Object.fromEntries(reply.headers.entries()).to_py()
         except JsException as exc:
             raise OSError(f"fetch failed: {exc}") from exc
-        headers = {str(name): str(value) for name, value in entries.items()}
-        return Response(int(reply.status), headers, str(text))
+        answer = {str(name): str(value) for name, value in entries.items()}
+        status = int(reply.status)
+        real = answer.pop(STATUS_HEADER, "")
+        if status == 200 and real.isdigit():
+            status = int(real)
+        return Response(status, answer, str(text))
 
 
 class LocalStorage(Storage):
