@@ -11,6 +11,7 @@ person then signs in (or adds the login) as usual.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from pyscript import document, window
 
 from app import ui
 from app.actions import confirmation_pending, page, show_signed_in
-from app.sdk import AppError, Credentials
+from app.sdk import AppError, Credentials, ErrorCode
 
 logger = logging.getLogger("app.pending")
 
@@ -38,6 +39,10 @@ class Waiting:
 
 _waiting: list[Waiting] = []
 _trying = False
+_last_try = 0.0
+#: Seconds between two tries on focus or visibility (a login refused for "confirm first" is a
+#: request like any other, and rate limits count them).
+QUIET_SECONDS = 3.0
 
 
 def wait(kind: str, email: str, password: str, user_id: str | None = None) -> None:
@@ -45,11 +50,14 @@ def wait(kind: str, email: str, password: str, user_id: str | None = None) -> No
     _waiting[:] = [Waiting(kind, email, password, user_id)]
 
 
-def _nudge(_: Any = None) -> None:
-    global _trying
+def _nudge(_: Any = None, *, now: bool = False) -> None:
+    global _trying, _last_try
     if not _waiting or _trying:
         return
-    _trying = True
+    moment = time.monotonic()
+    if not now and moment - _last_try < QUIET_SECONDS:
+        return
+    _trying, _last_try = True, moment
     page().spawn(_try())
 
 
@@ -69,7 +77,7 @@ async def _try() -> None:
             else:
                 await app.log_in(credentials)
         except AppError as err:
-            if not confirmation_pending(err):
+            if not confirmation_pending(err) and err.code is not ErrorCode.TOO_MANY_REQUESTS:
                 logger.info("Finishing after confirmation failed: %s", err.message)
                 _waiting.clear()
             return
@@ -92,7 +100,7 @@ def watch() -> None:
     """Listen for confirmations in other tabs, and for this tab coming back into view."""
     try:
         channel = window.BroadcastChannel.new(CHANNEL)
-        channel.addEventListener("message", create_proxy(_nudge))
+        channel.addEventListener("message", create_proxy(lambda _: _nudge(now=True)))
     except Exception:
         logger.info("No BroadcastChannel here; only the tab's return finishes a confirmation.")
 

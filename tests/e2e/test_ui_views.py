@@ -49,6 +49,11 @@ def pending_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     live.stop()
 
 
+def page_violations(page: Page) -> list[str]:
+    """CSP violations of the page itself (axe-core adds a ``<style>`` while it audits)."""
+    return [v for v in violations(page) if not v.startswith("style-src-elem inline")]
+
+
 def focus_not_lost(page: Page) -> None:
     """Keyboard focus is on something, never back on ``<body>``."""
     assert page.evaluate("() => document.activeElement && document.activeElement.tagName") != "BODY"
@@ -61,6 +66,11 @@ def test_tasks_checks_and_finishing_after_confirmation(browser: Browser,
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url)
             if API in r.url and r.method == "POST" else None)
+    # Expected refusals (a wrong password, a taken address) print no red console line.
+    red: list[str] = []
+    page.on("console", lambda m: red.append(m.text) if m.type == "error" else None)
+    aborted: list[str] = []
+    page.on("requestfailed", lambda r: aborted.append(r.url) if API in r.url else None)
     open_app(page, pending_server.base_url)
     expect(page).to_have_title("Sign in – Latchkey")
     found = audit(page, "sign in")
@@ -161,11 +171,13 @@ def test_tasks_checks_and_finishing_after_confirmation(browser: Browser,
     other = context.new_page()
     open_app(other, pending_server.base_url + emailed_link(pending_server, "dave@example.com",
                                                            "confirm.html"))
+    expect(other.locator("#outcome")).to_contain_text("confirmed")
     other.close()
     page.bring_to_front()
     expect_signed_in(page, "dave@example.com", timeout=10_000)
     expect(page.locator("#account-message")).to_contain_text("Your email is confirmed")
-    assert violations(page) == []
+    assert [line for line in red if "status of 4" in line] == []
+    assert page_violations(page) == []
     assert found == []
     context.close()
 
@@ -218,7 +230,6 @@ def test_chooser_management_and_other_ways_to_sign_in(page: Page, pending_server
     page.locator("#apikey-key").fill(secret)
     page.get_by_role("button", name="Sign in with key").click()
     expect(page.locator("#account-message")).to_contain_text("already signed in as erin")
-    expect(page.locator("#account-summary")).to_contain_text("This session: API key")
     page.locator("#apikeys-list").get_by_role(
         "button", name="Delete the key backup script").click()
     expect(page.locator("#apikeys-list")).to_have_text("No API keys yet.")
@@ -285,5 +296,5 @@ def test_chooser_management_and_other_ways_to_sign_in(page: Page, pending_server
     focus_not_lost(page)
     found += audit(page, "sign in, dark, 375 px")
     assert re.search(r"Latchkey$", page.title())
-    assert violations(page) == []
+    assert page_violations(page) == []
     assert found == []

@@ -63,7 +63,7 @@ def test_widget_views_on_another_origin(page: Page, embedded: tuple[LiveServer, 
 
     # An empty submit: the page's words under the fields, focus on the first, no request.
     submit.click()
-    email = widget.get_by_label("Email")
+    email = widget.locator("#lk-email")
     expect(email).to_have_attribute("aria-invalid", "true")
     expect(email).to_be_focused()
     expect(widget.locator("#lk-email-problem")).to_have_text("Enter your email address.")
@@ -73,7 +73,7 @@ def test_widget_views_on_another_origin(page: Page, embedded: tuple[LiveServer, 
     # Forgot password and back (Escape); resend the confirmation; cancel on every sub-view.
     widget.get_by_role("button", name="Forgot your password?").click()
     expect(region).to_have_accessible_name("Reset your password")
-    expect(widget.get_by_label("Password")).to_be_hidden()
+    expect(widget.locator("#lk-password")).to_be_hidden()
     found += audit(page, "widget forgot", "#login")
     email.fill("shopper@example.com")
     widget.get_by_role("button", name="Email me a link").click()
@@ -137,5 +137,6 @@ def test_widget_views_on_another_origin(page: Page, embedded: tuple[LiveServer, 
     widget.get_by_role("button", name="Log out Anonymous user").click()
     expect(region).to_have_accessible_name("Sign in")
     found += audit(page, "widget sign in, dark", "#login")
-    assert violations(page) == []
+    # axe-core adds a <style> while it audits; the widget itself never does.
+    assert [v for v in violations(page) if not v.startswith("style-src-elem inline")] == []
     assert found == []

@@ -87,7 +87,11 @@ def task(page: Page, name: str) -> None:
     if name == "signin":
         page.locator(".task-back button").click()
     else:
-        page.locator(f'#signin [data-goto="{name}"]').first.click()
+        button = page.locator(f'#signin [data-goto="{name}"]:visible')
+        if button.count() == 0:
+            # Not offered from here: from sign-in, or (to resend) from "Create an account".
+            task(page, "register" if name == "resend" else "signin")
+        page.locator(f'#signin [data-goto="{name}"]:visible').first.click()
     expect(page.locator("#signin")).to_have_attribute("data-task", name)
 
 
