@@ -62,11 +62,15 @@ def _row(user: User, active: bool, menu_open: bool, confirming: bool) -> Any:
         meta.insert(0, email)
     if active:
         main = ui.text_element(web.div, None, class_="account-main")
-    elif logged_in:
-        main = _button("", "switch", user, f"Switch to {label}", css="account-main")
     else:
-        main = _button("", "sign-in-again", user, f"Sign in again as {label}",
-                       css="account-main")
+        # Named by its content (a hidden verb, then the name people see), so the accessible
+        # name holds the visible text (WCAG 2.5.3).
+        action = "switch" if logged_in else "sign-in-again"
+        main = ui.text_element(web.button, None, type="button", class_="account-main",
+                               data_action=action, data_user_id=user.id,
+                               data_focus_key=f"{action}:{user.id}")
+        main.append(ui.text_element(web.span, "Switch to " if logged_in else "Sign in again as ",
+                                    class_="visually-hidden"))
     main.append(_face(user, label))
     words = ui.text_element(web.span, None, class_="account-words")
     name = ui.text_element(web.span, label, class_="account-name")
@@ -89,7 +93,7 @@ def _row(user: User, active: bool, menu_open: bool, confirming: bool) -> Any:
     menu.append(_button("Remove from this device", "remove", user,
                         f"Remove {label} from this device"))
     if logged_in:
-        menu.append(_button("Delete account…", "delete", user, f"Delete the account {label}",
+        menu.append(_button("Delete account", "delete", user, f"Delete account {label}",
                             css="danger"))
     row.append(menu)
     if confirming:
@@ -104,8 +108,8 @@ def _confirm_delete(user: User, label: str) -> Any:
                                       "server is deleted too. This cannot be undone."))
     buttons = ui.text_element(web.div, None, class_="actions")
     buttons.append(_button("Delete for good", "confirm-delete", user,
-                           f"Delete {label} for good", css="danger solid"))
-    buttons.append(_button("Cancel", "cancel-delete", user, f"Keep the account {label}"))
+                           f"Delete for good: {label}", css="danger solid"))
+    buttons.append(_button("Cancel", "cancel-delete", user, f"Cancel, keep {label}"))
     box.append(buttons)
     return box
 

@@ -77,7 +77,7 @@ def page_views(page: Page, base: str, out: Path) -> None:
     expect(page.locator("html")).to_have_attribute("data-view", "account")
     page.get_by_role("button", name="More for Anonymous user").click()
     shoot_all(page, out, "page-account-menu")
-    page.get_by_role("button", name="Delete the account Anonymous user").click()
+    page.get_by_role("button", name="Delete account Anonymous user").click()
     shoot_all(page, out, "page-delete-confirmation")
     page.keyboard.press("Escape")
 

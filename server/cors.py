@@ -80,7 +80,8 @@ def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
     return [
         (b"access-control-allow-origin", origin.encode("latin-1", "replace")),
         (b"access-control-allow-credentials", b"true"),
-        (b"access-control-expose-headers", b"X-BAAS-Location, Retry-After, X-Latchkey-Status"),
+        (b"access-control-expose-headers",
+         b"X-BAAS-Location, Retry-After, X-Latchkey-Status, X-Latchkey-Empty"),
     ]
 
 

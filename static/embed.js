@@ -307,8 +307,11 @@
       var main;
       var signedIn = user.state === "LoggedIn";
       if (active) main = el("div", { class: "lk-main" });
-      else main = el("button", { type: "button", class: "lk-main",
-                                 "aria-label": (signedIn ? "Switch to " : "Sign in again as ") + user.label });
+      else {
+        // Named by its content (a hidden verb, then the name people see): WCAG 2.5.3.
+        main = el("button", { type: "button", class: "lk-main" });
+        main.append(el("span", { class: "lk-hidden" }, signedIn ? "Switch to " : "Sign in again as "));
+      }
       main.append(el("span", { class: "lk-face", "aria-hidden": "true" }, (user.label || "?").charAt(0).toUpperCase()));
       var words = el("span", { class: "lk-words" });
       var name = el("span", { class: "lk-name" }, user.label);
@@ -347,10 +350,10 @@
         if (signedIn) entry("Log out", "Log out " + user.label, function () {
           menuOpen = null; act(function () { return api.logOut(user.id); });
         });
-        entry("Remove from this device", "Remove " + user.label + " from this device", function () {
+        entry("Remove from this device", "Remove from this device: " + user.label, function () {
           menuOpen = null; act(function () { return api.removeUser(user.id); });
         });
-        if (signedIn) entry("Delete account…", "Delete the account " + user.label, function () {
+        if (signedIn) entry("Delete account", "Delete account " + user.label, function () {
           menuOpen = null; confirming = user.id; render();
           var keep = shadow.querySelector(".lk-confirm .lk-keep");
           if (keep) keep.focus();
@@ -360,8 +363,8 @@
       if (confirming === user.id) {
         var confirmBox = el("div", { class: "lk-confirm", role: "group", "aria-label": "Confirm deleting " + user.label });
         confirmBox.append(el("p", {}, "Delete the account " + user.label + " for good? Its data on the server is deleted too. This cannot be undone."));
-        var sure = el("button", { type: "button", class: "lk-danger lk-solid", "aria-label": "Delete " + user.label + " for good" }, "Delete for good");
-        var keep = el("button", { type: "button", class: "lk-keep", "aria-label": "Keep the account " + user.label }, "Cancel");
+        var sure = el("button", { type: "button", class: "lk-danger lk-solid", "aria-label": "Delete for good: " + user.label }, "Delete for good");
+        var keep = el("button", { type: "button", class: "lk-keep", "aria-label": "Cancel, keep " + user.label }, "Cancel");
         sure.addEventListener("click", function () { confirming = null; act(function () { return api.deleteUser(user.id); }); });
         keep.addEventListener("click", function () { cancelConfirm(); });
         confirmBox.append(sure, keep);

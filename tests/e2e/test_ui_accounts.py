@@ -66,19 +66,19 @@ def test_register_reload_add_switch_log_out_remove_and_delete(page: Page, live_s
     expect_signed_in(page, "ada@example.com")
 
     # Remove Grace from this device.
-    account_menu(page, "grace@example.com", "Remove grace@example.com from this device")
+    account_menu(page, "grace@example.com", "Remove from this device: grace@example.com")
     expect(grace).to_have_count(0)
 
     # Delete Ada, through the confirmation step; cancelling first keeps her.
-    account_menu(page, "ada@example.com", "Delete the account ada@example.com")
+    account_menu(page, "ada@example.com", "Delete account ada@example.com")
     expect(ada.get_by_role("group")).to_contain_text("cannot be undone")
-    expect(ada.get_by_role("button", name="Keep the account ada@example.com")).to_be_focused()
+    expect(ada.get_by_role("button", name="Cancel, keep ada@example.com")).to_be_focused()
     shot(page, "03-delete-confirmation")
-    ada.get_by_role("button", name="Keep the account ada@example.com").click()
+    ada.get_by_role("button", name="Cancel, keep ada@example.com").click()
     expect(ada.get_by_role("group")).to_have_count(0)
     expect(ada.get_by_role("button", name="More for ada@example.com")).to_be_focused()
-    account_menu(page, "ada@example.com", "Delete the account ada@example.com")
-    ada.get_by_role("button", name="Delete ada@example.com for good").click()
+    account_menu(page, "ada@example.com", "Delete account ada@example.com")
+    ada.get_by_role("button", name="Delete for good: ada@example.com").click()
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
     expect(page.locator("#accounts")).to_be_hidden()
 

@@ -177,6 +177,7 @@ def test_tasks_checks_and_finishing_after_confirmation(browser: Browser,
     expect_signed_in(page, "dave@example.com", timeout=10_000)
     expect(page.locator("#account-message")).to_contain_text("Your email is confirmed")
     assert [line for line in red if "status of 4" in line] == []
+    assert aborted == [], "an API request shows as cancelled in the network panel"
     assert page_violations(page) == []
     assert found == []
     context.close()
@@ -223,17 +224,20 @@ def test_chooser_management_and_other_ways_to_sign_in(page: Page, pending_server
     expect(row).to_contain_text("Disabled")
     row.get_by_role("button", name="Enable the key backup script").click()
     expect(row).to_contain_text("Enabled")
-
-    # The key signs in as the same account: the page says it was already here.
-    page.get_by_role("button", name="Add another account").click()
-    page.get_by_role("button", name="API key", exact=True).click()
-    page.locator("#apikey-key").fill(secret)
-    page.get_by_role("button", name="Sign in with key").click()
-    expect(page.locator("#account-message")).to_contain_text("already signed in as erin")
     page.locator("#apikeys-list").get_by_role(
         "button", name="Delete the key backup script").click()
     expect(page.locator("#apikeys-list")).to_have_text("No API keys yet.")
     expect(page.locator("#apikeys-title")).to_be_focused()
+
+    # A deleted key no longer signs in.
+    page.get_by_role("button", name="Add another account").click()
+    page.get_by_role("button", name="API key", exact=True).click()
+    page.locator("#apikey-key").fill(secret)
+    page.get_by_role("button", name="Sign in with key").click()
+    expect(page.locator("#apikey-form-error")).to_contain_text("That API key isn't valid")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    expect(page.locator("html")).to_have_attribute("data-view", "account")
 
     # Password change through the reset mail; no sessions section without the SDK's sessions.
     page.get_by_role("button", name="Email me a link to change it").click()
@@ -268,14 +272,14 @@ def test_chooser_management_and_other_ways_to_sign_in(page: Page, pending_server
     page.keyboard.press("Escape")
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(toggle).to_be_focused()
-    account_menu(page, "zed", "Delete the account zed")
+    account_menu(page, "zed", "Delete account zed")
     expect(page.get_by_role("group", name="Confirm deleting zed")).to_be_visible()
     found += audit(page, "delete confirmation")
     page.keyboard.press("Escape")
     expect(page.get_by_role("group", name="Confirm deleting zed")).to_have_count(0)
     expect(toggle).to_be_focused()
-    account_menu(page, "zed", "Delete the account zed")
-    page.get_by_role("button", name="Delete zed for good").click()
+    account_menu(page, "zed", "Delete account zed")
+    page.get_by_role("button", name="Delete for good: zed").click()
     expect(account_row(page, "zed")).to_have_count(0)
     focus_not_lost(page)
 

@@ -118,14 +118,14 @@ def test_widget_views_on_another_origin(page: Page, embedded: tuple[LiveServer, 
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
     found += audit(page, "widget account menu", "#login")
-    widget.get_by_role("button", name="Delete the account Grace").click()
+    widget.get_by_role("button", name="Delete account Grace").click()
     expect(widget.get_by_role("group", name="Confirm deleting Grace")).to_be_visible()
-    expect(widget.get_by_role("button", name="Keep the account Grace")).to_be_focused()
+    expect(widget.get_by_role("button", name="Cancel, keep Grace")).to_be_focused()
     page.keyboard.press("Escape")
     expect(widget.get_by_role("group", name="Confirm deleting Grace")).to_have_count(0)
     toggle.click()
-    widget.get_by_role("button", name="Delete the account Grace").click()
-    widget.get_by_role("button", name="Delete Grace for good").click()
+    widget.get_by_role("button", name="Delete account Grace").click()
+    widget.get_by_role("button", name="Delete for good: Grace").click()
     expect(widget.get_by_role("button", name="More for Grace")).to_have_count(0)
 
     # Dark mode follows the system, and passes the audit too.

@@ -36,3 +36,16 @@ def test_success_and_cors_with_the_opt_in(api: Api) -> None:
         "Access-Control-Request-Headers": "content-type, x-latchkey-quiet-errors"})
     assert preflight.status_code == 204
     assert "x-latchkey-quiet-errors" in preflight.headers["access-control-allow-headers"].lower()
+
+
+def test_an_empty_answer_gets_a_body_only_when_asked(api: Api) -> None:
+    register = routes.userpass(APP_ID, "register")
+    body = json.dumps({"email": "quiet@example.com", "password": "s3cret-pass"})
+    plain = api.http.post(register, content=body, headers={"Content-Type": "application/json"})
+    assert plain.status_code == 201 and plain.content == b""
+    body = json.dumps({"email": "quiet2@example.com", "password": "s3cret-pass"})
+    quiet = api.http.post(register, content=body, headers={"Content-Type": "application/json",
+                                                          "X-Latchkey-Quiet-Errors": "1"})
+    assert quiet.status_code == 200 and quiet.content == b"null"
+    assert quiet.headers["x-latchkey-status"] == "201"
+    assert quiet.headers["x-latchkey-empty"] == "1"

@@ -35,6 +35,7 @@ except ImportError:  # CPython: no browser here.
 #: (``server/quiet_status.py``); response header names arrive in lower case.
 QUIET_HEADER = "X-Latchkey-Quiet-Errors"
 STATUS_HEADER = "x-latchkey-status"
+EMPTY_HEADER = "x-latchkey-empty"
 
 #: The prefix realm-web puts before every key, so both SDKs share sessions on one origin.
 REALM_WEB_PREFIX = "realm-web"
@@ -63,7 +64,8 @@ class FetchTransport:
         # origin stores only from a credentialed answer. The API sets no other cookie.
         # The quiet-errors header asks our server to answer an expected 4xx with 200 and the
         # real status in X-Latchkey-Status (server/quiet_status.py), so the browser's console
-        # shows no red line for a wrong password; the status is put back below.
+        # shows no red line for a wrong password; the status is put back below. An empty answer
+        # comes with the body "null" (else Chromium shows it as cancelled) and is emptied again.
         headers = {**request.headers, QUIET_HEADER: "1"}
         init: dict[str, Any] = {"method": request.method, "headers": headers,
                                 "credentials": "include"}
@@ -81,7 +83,8 @@ class FetchTransport:
         real = answer.pop(STATUS_HEADER, "")
         if status == 200 and real.isdigit():
             status = int(real)
-        return Response(status, answer, str(text))
+        body = "" if answer.pop(EMPTY_HEADER, "") == "1" else str(text)
+        return Response(status, answer, body)
 
 
 class LocalStorage(Storage):
