@@ -91,7 +91,7 @@ def _row(user: User, active: bool, menu_open: bool, confirming: bool) -> Any:
     if logged_in:
         menu.append(_button("Log out", "log-out", user, f"Log out {label}"))
     menu.append(_button("Remove from this device", "remove", user,
-                        f"Remove {label} from this device"))
+                        f"Remove from this device: {label}"))
     if logged_in:
         menu.append(_button("Delete account", "delete", user, f"Delete account {label}",
                             css="danger"))

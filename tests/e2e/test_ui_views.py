@@ -9,9 +9,11 @@ through many views.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwt
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -37,6 +39,7 @@ from .ui_helpers import (
 pytestmark = pytest.mark.browser
 
 API = "/api/client/v2.0/"
+JWT_KEY = "a shared secret of 32 bytes, at least"
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,9 @@ def pending_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     """A server whose new email/password users confirm by an emailed link."""
     live = start_server(make_settings(
         Path(tmp_path_factory.mktemp("views")) / "data",
-        {"providers": {"local-userpass": {"confirmation": "email"}}}))
+        {"providers": {"local-userpass": {"confirmation": "email"},
+                       "custom-token": {"enabled": True, "algorithm": "HS256",
+                                        "signing_keys": [JWT_KEY]}}}))
     yield live
     live.stop()
 
@@ -256,6 +261,20 @@ def test_chooser_management_and_other_ways_to_sign_in(page: Page, pending_server
     page.locator("#custom-payload").fill('{"username": "zed", "secret": "v3ry-s3cret"}')
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect_signed_in(page, "zed")
+
+    # Custom JWT, where the app enables it: a malformed token is refused before any request.
+    page.get_by_role("button", name="Add another account").click()
+    page.get_by_role("button", name="Single sign-on token (JWT)").click()
+    page.locator("#jwt-token").fill("not a token")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("#jwt-token-problem")).to_contain_text("three parts")
+    token = jwt.encode({"sub": "sso-42", "exp": int(time.time()) + 600}, JWT_KEY,
+                       algorithm="HS256")
+    page.locator("#jwt-token").fill(token)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("data-view", "account")
+    expect(page.locator("#account-summary")).to_contain_text("Single sign-on (JWT)")
+    account_menu(page, "Single sign-on (JWT) user", "Log out Single sign-on (JWT) user")
 
     # The chooser: the active account on top, the others one click away, the rest in a menu.
     rows = page.locator("#accounts-list > li")
