@@ -80,7 +80,11 @@ async def load_providers() -> None:
         return
     current.view.social = [p for p in providers if p.is_social]
     current.view.provider_types = {p.type for p in providers}
-    current.render()
+    if ui.view_shown() == "landing":
+        # A full-page social login is finishing: its end renders the page.
+        ui.render_social(current.view.social)
+    else:
+        current.render()
 
 
 def _clicked(event: Any) -> AuthProviderInfo | None:

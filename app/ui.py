@@ -98,6 +98,11 @@ def render(app: App, view: ViewState) -> str:
     return name
 
 
+def view_shown() -> str:
+    """The view ``<html data-view>`` shows now."""
+    return str(document.documentElement.dataset.view or "")
+
+
 def set_title(text: str) -> None:
     """The tab's title: what the page shows now, then the product name."""
     document.title = f"{text} – Latchkey"
