@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, Route, expect, sync_playwright  # noqa: E402
 
 from tests.conftest import make_settings, start_server  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -38,9 +38,13 @@ def shoot_all(page: Page, out: Path, name: str, *, element: str | None = None) -
             page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
             path = out / f"{name}-{width}-{scheme}.png"
             if element:
-                page.locator(element).screenshot(path=str(path))
+                box = page.locator(element).bounding_box()
+                assert box, f"{element} is not on the page"
+                clip = {"x": max(box["x"] - 8, 0), "y": max(box["y"] - 8, 0),
+                        "width": min(box["width"] + 16, width), "height": box["height"] + 16}
+                page.screenshot(path=str(path), clip=clip, animations="disabled")
             else:
-                page.screenshot(path=str(path), full_page=True)
+                page.screenshot(path=str(path), full_page=True, animations="disabled")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.emulate_media(color_scheme="light")
 
@@ -101,10 +105,24 @@ def widget_views(page: Page, base: str, out: Path) -> None:
     host = HostPage()
     try:
         host.serve(base)
+        # Pyodide's download is held for the loading view: compiling it would keep the page
+        # from painting a screenshot on a busy machine.
+        held: list[Route] = []
+        page.route("**/pyodide.asm.wasm", lambda route: held.append(route))
         page.goto(host.origin + "/")
+        page.wait_for_function("() => document.querySelector('#login').shadowRoot",
+                               timeout=60_000)
         shoot_all(page, out, "widget-loading", element="#login")
+        for _ in range(200):
+            if held:
+                break
+            page.wait_for_timeout(50)
+        for route in held:
+            route.continue_()
+        page.unroute("**/pyodide.asm.wasm")
         page.wait_for_function("() => window.Latchkey")
         page.evaluate("() => Latchkey.ready.then(() => true)")
+        page.wait_for_timeout(500)
         widget = page.locator("#login")
         expect(widget.get_by_role("button", name="Sign in", exact=True)).to_be_enabled()
         shoot_all(page, out, "widget-sign-in", element="#login")
@@ -134,7 +152,9 @@ def widget_views(page: Page, base: str, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
-    out = parser.parse_args().out
+    parser.add_argument("--only", choices=("page", "widget"), help="one of the two sets")
+    args = parser.parse_args()
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         live = start_server(make_settings(Path(tmp) / "data", {
@@ -150,11 +170,13 @@ def main() -> None:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                                      args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page_views(page, live.base_url, out)
-                run_async(_confirm(live, "ada@example.com"))
-                password_user_views(page, live.base_url, out, "ada@example.com")
-                widget_views(browser.new_page(viewport={"width": 1280, "height": 900}),
-                             live.base_url, out)
+                if args.only != "widget":
+                    page_views(page, live.base_url, out)
+                    run_async(_confirm(live, "ada@example.com"))
+                    password_user_views(page, live.base_url, out, "ada@example.com")
+                if args.only != "page":
+                    widget_views(browser.new_page(viewport={"width": 1280, "height": 900}),
+                                 live.base_url, out)
                 browser.close()
         finally:
             live.stop()
