@@ -317,6 +317,9 @@ def test_chooser_management_and_other_ways_to_sign_in(page: Page, pending_server
     account_menu(page, "erin@example.com", "Log out erin@example.com")
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
     focus_not_lost(page)
+    # Signed-out accounts stay listed, but nobody is signed in: no "Add another account".
+    expect(page.locator("#accounts")).to_be_visible()
+    expect(page.locator("#add-account")).to_be_hidden()
     found += audit(page, "sign in, dark, 375 px")
     assert re.search(r"Latchkey$", page.title())
     assert page_violations(page) == []
