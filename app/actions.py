@@ -14,9 +14,9 @@ from typing import Any
 
 from pyscript import document, when, window
 
-from app import ui
-from app.messages import BAD_EMAIL, PASSWORD_LENGTH, friendly
-from app.sdk import App, AppError, Credentials, ErrorCode, User
+from app import fields, ui
+from app.messages import friendly
+from app.sdk import App, AppError, Credentials, ErrorCode, User, UserState
 from app.sdk.adapters.browser import FetchTransport, LocalStorage, PopupOpener, WebLocks
 from app.sdk.oauth import WindowOpener
 from app.sdk.providers import AuthProviderInfo
@@ -29,7 +29,22 @@ Handler = Callable[[], Awaitable[object]]
 
 
 class Invalid(Exception):
-    """Input the page can refuse before asking the server; its text is shown as is."""
+    """Input the page can refuse before asking the server; its text is shown as is.
+
+    ``fields`` lists ``(field id, message)`` pairs: then each message goes under its field
+    (``app.fields.mark``) instead of next to the form, and focus moves to the first field.
+    """
+
+    def __init__(self, message: str, fields: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+
+
+def check(*fields: tuple[str, str | None]) -> None:
+    """Raise ``Invalid`` for every field whose problem is not ``None`` (``app.fields``)."""
+    problems = [(field, problem) for field, problem in fields if problem is not None]
+    if problems:
+        raise Invalid(problems[0][1], problems)
 
 
 def make_app(window_opener: WindowOpener | None = None) -> App:
@@ -121,15 +136,19 @@ class Page:
         self._busy.add(target)
         self.running += 1
         ui.set_busy(target, True)
-        ui.clear_messages(target)
-        ui.clear_messages("account")
+        # Messages of earlier actions, anywhere on the page, would now mislead.
+        ui.clear_all_messages()
+        fields.clear_all()
         self.spawn(self._run(target, action, handler))
 
     async def _run(self, target: str, action: str, handler: Handler) -> None:
         try:
             await handler()
         except Invalid as err:
-            ui.show_error(target, str(err))
+            if err.fields:
+                fields.mark(err.fields)
+            else:
+                ui.show_error(target, str(err))
         except AppError as err:
             logger.info("%s failed: %s", action, err.message)
             ui.show_error(target, friendly(err, action))
@@ -144,6 +163,7 @@ class Page:
                 self.resync()
             else:
                 self.render()
+            ui.rescue_focus()
 
 
 _page: Page | None = None
@@ -189,19 +209,37 @@ def on_submit(form_id: str, action: str) -> Callable[[Handler], Handler]:
 def email_field(field: str) -> str:
     """The trimmed email address typed in ``field``; ``Invalid`` when it cannot be one."""
     email = ui.value(field).strip()
-    if not email:
-        raise Invalid("Enter your email address.")
-    if "@" not in email:
-        raise Invalid(BAD_EMAIL)
+    check((field, fields.email_problem(email)))
     return email
 
 
 def new_password(field: str) -> str:
     """The new password typed in ``field``; ``Invalid`` when its length is not allowed."""
     password = ui.value(field)
-    if not 6 <= len(password) <= 128:
-        raise Invalid(PASSWORD_LENGTH)
+    check((field, fields.password_problem(password, new=True)))
     return password
+
+
+def email_and_password(email_id: str, password_id: str, *, new: bool) -> tuple[str, str]:
+    """Both fields checked at once (each problem under its field), or ``Invalid``."""
+    email, password = ui.value(email_id).strip(), ui.value(password_id)
+    check((email_id, fields.email_problem(email)),
+          (password_id, fields.password_problem(password, new=new)))
+    return email, password
+
+
+async def log_in_and_show(credentials: Credentials) -> User:
+    """Log in and show the account; says so when that account was already signed in here."""
+    app = page().app
+    before = {u.id for u in app.all_users if u.state is UserState.LOGGED_IN}
+    user = await app.log_in(credentials)
+    show_signed_in()
+    if user.id in before:
+        from app.messages import user_label
+
+        ui.show_message("account", f"You were already signed in as {user_label(user)} on this "
+                                   "device; it is now the active account.")
+    return user
 
 
 def current_user() -> User:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.embed_factors import factor_calls
-from app.messages import friendly, provider_name, state_name, user_label
+from app.messages import email_problem, friendly, provider_name, state_name, user_label
 from app.sdk import App, AppError, Credentials, Storage, Transport, User
 
 Notify = Callable[[str], object]
@@ -60,7 +60,18 @@ def _credentials(kind: str, *args: Any) -> Credentials:
 
 
 _ACTIONS = {"logIn": "login", "register": "register", "sendResetPasswordEmail": "forgot",
-            "callFunction": "function", "logOut": "logout", "refreshCustomData": "refresh"}
+            "callFunction": "function", "logOut": "logout", "refreshCustomData": "refresh",
+            "resendConfirmationEmail": "resend", "deleteUser": "delete", "removeUser": "remove"}
+
+#: Calls whose first argument is an email address: an empty or malformed one is refused with
+#: the page's own words before any request.
+_EMAIL_FIRST = ("register", "sendResetPasswordEmail", "resendConfirmationEmail")
+
+
+def _check_email(email: Any) -> None:
+    problem = email_problem(email.strip() if isinstance(email, str) else "")
+    if problem is not None:
+        raise ValueError(problem)
 
 
 class Bridge:
@@ -91,6 +102,9 @@ class Bridge:
             "removeUser": self._remove_user,
             "callFunction": self._call_function,
             "refreshCustomData": self._refresh_custom_data,
+            "resendConfirmationEmail": self._resend_confirmation,
+            "deleteUser": self._delete_user,
+            "authProviders": self._auth_providers,
         }
         #: Passkeys and second factors (issue 14): ``app.embed_factors``.
         self.authenticator: Any = None
@@ -128,6 +142,9 @@ class Bridge:
             args = json.loads(args_json)
             if name not in self._calls or not isinstance(args, list):
                 raise ValueError(f"Unknown call {name!r}.")
+            if name in _EMAIL_FIRST or args[:1] == ["emailPassword"]:
+                _check_email(args[1] if args[:1] == ["emailPassword"] and len(args) > 1
+                             else args[0] if args else "")
             value = await self._calls[name](*args)
         except AppError as err:
             answer = {"ok": False, "code": err.wire_code or err.code.value,
@@ -188,6 +205,17 @@ class Bridge:
 
     async def _refresh_custom_data(self) -> dict[str, Any]:
         return await self._user(None).refresh_custom_data()
+
+
+    async def _resend_confirmation(self, email: str) -> None:
+        await self._app.email_password_auth.resend_confirmation_email(email.strip())
+
+    async def _delete_user(self, user_id: str | None = None) -> None:
+        await self._app.delete_user(self._user(user_id))
+
+    async def _auth_providers(self) -> list[dict[str, Any]]:
+        return [{"name": p.name, "type": p.type, "displayName": p.display_name}
+                for p in await self._app.fetch_auth_providers()]
 
 
 def browser_bridge(app_id: str, base_url: str, notify: Notify) -> Bridge:

@@ -30,6 +30,12 @@ def _outcome(page_kind: str, outcome: str) -> None:
     show = ("next",) if good or outcome == "used" else ("again",)
     ui.show_outcome(LINK_TEXTS[page_kind][outcome], "ok" if good else "bad", show=show,
                     hide=("work",))
+    # The form that had focus is gone: keep focus on the page, at its heading.
+    ui.focus("page-title")
+    if page_kind == "confirm" and good:
+        from app import pending
+
+        pending.announce()
 
 
 def start_confirm() -> None:

@@ -19,6 +19,7 @@ Rules that must hold (STYLE rule 11):
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -26,21 +27,23 @@ from pyodide.ffi import create_proxy
 from pyscript import document, when, window
 
 try:
-    from app import ui, ui_factors
+    from app import chooser, manage, pending, tasks, ui, ui_factors
     from app.actions import (
         STORAGE_PREFIX,
         Invalid,
+        check,
         confirmation_pending,
         current_user,
+        email_and_password,
         email_field,
-        new_password,
+        log_in_and_show,
         on_submit,
         page,
-        show_signed_in,
         start_page,
     )
     from app.links import start_confirm, start_reset
-    from app.sdk import AppError, Credentials, ErrorCode, SecondFactorRequired, User
+    from app.messages import ACCOUNT_EXISTS
+    from app.sdk import AppError, Credentials, ErrorCode, SecondFactorRequired
     from app.social import arrive, finish_redirect, load_providers, wire_social
 except Exception:
     # Without these modules nothing else can show the failure; say it here rather than leave
@@ -57,40 +60,43 @@ logger = logging.getLogger("app.main")
 
 
 def wire_signin() -> None:
-    """Handlers of the sign-in forms."""
+    """Handlers of the sign-in tasks (``app.tasks``): one form each."""
 
     @on_submit("login-form", "login")
     async def log_in() -> None:
-        email, password = email_field("login-email"), ui.value("login-password")
-        if not password:
-            raise Invalid("Enter your password.")
+        email, password = email_and_password("login-email", "login-password", new=False)
         try:
-            await page().app.log_in(Credentials.email_password(email, password))
+            await log_in_and_show(Credentials.email_password(email, password))
         except SecondFactorRequired as challenge:  # Issue 14: the code step (app.ui_factors).
             ui.set_value("login-password", "")
             ui_factors.ask_second_factor(challenge)
             return
         ui.set_value("login-password", "")
-        show_signed_in()
 
     @on_submit("register-form", "register")
     async def register() -> None:
-        email, password = email_field("register-email"), new_password("register-password")
+        email, password = email_and_password("register-email", "register-password", new=True)
         app = page().app
-        await app.email_password_auth.register_user(email, password)
         try:
-            await app.log_in(Credentials.email_password(email, password))
+            await app.email_password_auth.register_user(email, password)
+        except AppError as err:
+            if err.code is not ErrorCode.ACCOUNT_NAME_IN_USE:
+                raise
+            # Registered before: if the password is the same, this is the person coming back
+            # (signed in, or still to confirm); else the address belongs to someone.
+            await _registered_before(email, password)
+            return
+        try:
+            await log_in_and_show(Credentials.email_password(email, password))
         except AppError as err:
             if not confirmation_pending(err):
                 raise
-            ui.set_value("register-password", "")
-            ui.set_value("login-email", email)
+            _await_confirmation("register", email, password)
             ui.show_message("register-form", f"Check your email. We sent a link to {email}: "
-                                             "open it to finish creating your account, then "
-                                             "sign in here.")
+                                             "open it to finish creating your account. This "
+                                             "page signs you in once it is confirmed.")
             return
         ui.set_value("register-password", "")
-        show_signed_in()
 
     @on_submit("forgot-form", "forgot")
     async def forgot() -> None:
@@ -106,33 +112,138 @@ def wire_signin() -> None:
                                        "link to choose a new password. The link works for a "
                                        "limited time.")
 
+    @on_submit("resend-form", "resend")
+    async def resend() -> None:
+        email = email_field("resend-email")
+        try:
+            await page().app.email_password_auth.resend_confirmation_email(email)
+        except AppError as err:
+            if err.code is ErrorCode.USER_ALREADY_CONFIRMED:
+                ui.show_message("resend-form", "This email address is already confirmed. You "
+                                               "can sign in.")
+                return
+            if err.code is not ErrorCode.USER_NOT_FOUND:
+                raise
+        ui.show_message("resend-form", f"If {email} is waiting to be confirmed, a new link is "
+                                       "on its way. Open it, then sign in.")
+
     @on_submit("apikey-form", "apikey")
     async def api_key() -> None:
         key = ui.value("apikey-key").strip()
-        if not key:
-            raise Invalid("Paste your API key.")
-        await page().app.log_in(Credentials.api_key(key))
+        check(("apikey-key", None if key else "Paste your API key."))
+        await log_in_and_show(Credentials.api_key(key))
         ui.set_value("apikey-key", "")
-        show_signed_in()
+
+    @on_submit("custom-form", "custom")
+    async def custom_function() -> None:
+        text = ui.value("custom-payload").strip()
+        check(("custom-payload", None if text else "Enter your login details."))
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+        check(("custom-payload", None if isinstance(payload, dict) else
+               'Write the details as a JSON object, e.g. {"username": "ada"}.'))
+        await log_in_and_show(Credentials.function(payload))
+        ui.set_value("custom-payload", "")
+
+    @on_submit("jwt-form", "jwt")
+    async def custom_jwt() -> None:
+        token = "".join(ui.value("jwt-token").split())
+        check(("jwt-token", None if token.count(".") == 2 else
+               "Paste the whole token: three parts separated by dots."))
+        await log_in_and_show(Credentials.jwt(token))
+        ui.set_value("jwt-token", "")
 
     @on_submit("anon-form", "anon")
     async def anonymous() -> None:
-        await page().app.log_in(Credentials.anonymous())
-        show_signed_in()
+        await log_in_and_show(Credentials.anonymous())
 
     @when("click", "#cancel-add")
     def cancel_add() -> None:
-        current = page()
-        current.view.adding = False
-        current.render()
-        ui.focus("account-title")
+        _cancel_adding()
 
     @when("click", "#add-account")
     def add_account() -> None:
         current = page()
         current.view.adding = True
+        current.view.task = "signin"
+        current.view.menu = None
+        # A new account starts from empty fields, not from the last one typed here.
+        for field in ("login-email", "login-password", "register-email", "register-password"):
+            ui.set_value(field, "")
+        ui.clear_all_messages()
         current.render()
         ui.focus("signin-title")
+
+    @when("click", "#signin")
+    def goto(event: Any) -> None:
+        button = event.target.closest("button[data-goto]")
+        if ui.absent(button):
+            return
+        tasks.switch(page().view, str(button.dataset.goto))
+
+
+def _cancel_adding() -> None:
+    current = page()
+    current.view.adding = False
+    current.view.task = "signin"
+    ui.clear_all_messages()
+    current.render()
+    ui.focus("account-title")
+
+
+async def _registered_before(email: str, password: str) -> None:
+    try:
+        await log_in_and_show(Credentials.email_password(email, password))
+    except AppError as err:
+        if confirmation_pending(err):
+            _await_confirmation("register", email, password)
+            ui.set_value("resend-email", email)
+            ui.show_message("register-form", f"You have already created this account, but "
+                                             f"{email} is not confirmed yet. Open the link we "
+                                             "sent you (this page then signs you in), or send "
+                                             "the link again below.")
+            return
+        if err.code is ErrorCode.NETWORK_ERROR:
+            raise
+        # A different password, too many attempts, a disabled account: the address is
+        # taken either way, and that is all this form can truthfully say.
+        raise Invalid(ACCOUNT_EXISTS) from err
+    ui.show_message("account", f"You already had an account as {email}: you are signed in.")
+
+
+def _await_confirmation(kind: str, email: str, password: str, user_id: str | None = None) -> None:
+    from app import pending
+
+    pending.wait(kind, email, password, user_id)
+
+
+def on_escape() -> None:
+    """Escape closes what is open: a menu, the delete confirmation, a sign-in task, adding."""
+
+    def pressed(event: Any) -> None:
+        if str(event.key) != "Escape":
+            return
+        current = page()
+        view = current.view
+        if view.menu is not None:
+            user_id, view.menu = view.menu, None
+            current.render()
+            ui.focus_selector(f'[data-focus-key="menu:{user_id}"]')
+        elif view.confirm_delete is not None:
+            user_id, view.confirm_delete = view.confirm_delete, None
+            current.render()
+            ui.focus_selector(f'[data-focus-key="menu:{user_id}"]')
+        elif view.task != "signin" and ui.view_name(current.app, view) != "account":
+            tasks.switch(view, "signin")
+        elif view.adding:
+            _cancel_adding()
+        else:
+            return
+        event.preventDefault()
+
+    document.addEventListener("keydown", create_proxy(pressed))
 
 
 # The account panel ---------------------------------------------------------------------------
@@ -144,7 +255,7 @@ def wire_account() -> None:
     @on_submit("link-form", "link")
     async def link() -> None:
         user = current_user()
-        email, password = email_field("link-email"), new_password("link-password")
+        email, password = email_and_password("link-email", "link-password", new=True)
         try:
             await page().app.email_password_auth.register_user(email, password)
         except AppError as err:
@@ -157,8 +268,9 @@ def wire_account() -> None:
         except AppError as err:
             if not confirmation_pending(err):
                 raise
+            _await_confirmation("link", email, password, user.id)
             ui.show_message("link-form", f"Check your email. We sent a link to {email}: open "
-                                         "it, then come back and add the login again.")
+                                         "it, and this account keeps the login at once.")
             return
         ui.set_value("link-password", "")
         # The link section hides once the user has a login, so the news goes above it.
@@ -167,16 +279,14 @@ def wire_account() -> None:
     @on_submit("translate-form", "function")
     async def translate() -> None:
         text = ui.value("translate-text").strip()
-        if not text:
-            raise Invalid("Enter a word to translate.")
+        check(("translate-text", None if text else "Enter a word to translate."))
         result = await current_user().functions.translate(text, ui.value("translate-pair"))
         ui.show_result("translate-form", f"Translation: {result}")
 
     @on_submit("color-form", "function")
     async def favorite_color() -> None:
         color = ui.value("color-input").strip()
-        if not color:
-            raise Invalid("Enter a color.")
+        check(("color-input", None if color else "Enter a color."))
         await current_user().functions.set_favorite_color(color)
         ui.show_result("color-form", "Saved on the server. Refresh the custom data to see it.")
 
@@ -187,67 +297,6 @@ def wire_account() -> None:
     @when("click", "#refresh-custom-data")
     def refresh_custom_data() -> None:
         page().act("custom-data", "refresh", refresh)
-
-
-# The account list -----------------------------------------------------------------------------
-
-
-async def _account_action(action: str, user: User) -> None:
-    current = page()
-    app = current.app
-    if action == "switch":
-        app.switch_user(user)
-        current.view.adding = False
-        current.render()
-        ui.focus("account-title")
-    elif action == "log-out":
-        await user.log_out()
-        _after_leaving()
-    elif action == "remove":
-        await app.remove_user(user)
-        _after_leaving()
-    elif action == "delete":
-        current.view.confirm_delete = user.id
-        current.render()
-        ui.focus_selector(f'[data-focus-key="cancel-delete:{user.id}"]')
-    elif action == "cancel-delete":
-        current.view.confirm_delete = None
-        current.render()
-        ui.focus_selector(f'[data-focus-key="delete:{user.id}"]')
-    elif action == "confirm-delete":
-        current.view.confirm_delete = None
-        await app.delete_user(user)
-        _after_leaving()
-    elif action == "sign-in-again":
-        current.view.adding = app.current_user is not None
-        current.render()
-        ui.set_value("login-email", user.profile.email or "")
-        ui.focus("login-password" if user.profile.email else "login-email")
-
-
-def _after_leaving() -> None:
-    current = page()
-    if current.render() == "account":
-        ui.focus("account-title")
-    else:
-        ui.focus("accounts-title" if current.app.all_users else "signin-title")
-
-
-def wire_accounts() -> None:
-    """One click handler for every button of the account list (they are re-rendered)."""
-
-    @when("click", "#accounts-list")
-    def clicked(event: Any) -> None:
-        button = event.target.closest("button[data-action]")
-        if ui.absent(button):
-            return
-        current = page()
-        user = current.find(str(button.dataset.userId))
-        if user is None:
-            return
-        action = str(button.dataset.action)
-        verb = "logout" if action == "log-out" else action.removeprefix("confirm-")
-        current.act("accounts", verb, lambda: _account_action(action, user))
 
 
 # Keeping tabs in step ------------------------------------------------------------------------
@@ -287,7 +336,10 @@ def start_main() -> None:
     wire_signin()
     wire_social()
     wire_account()
-    wire_accounts()
+    chooser.wire()
+    manage.wire()
+    on_escape()
+    pending.watch()
     ui_factors.wire_factors()
     watch_other_tabs()
     if landing != "page":

@@ -45,6 +45,30 @@ CONFIRM_FIRST = "Confirm your email address first: open the link we sent you, th
 BAD_EMAIL = "That doesn't look like an email address."
 PASSWORD_LENGTH = "Use a password of 6 to 128 characters."
 SESSION_ENDED = "Your session has ended. Sign in again."
+
+# Checks of what people type (the page's ``app.fields`` and the embed's bridge share them).
+ENTER_EMAIL = "Enter your email address."
+ENTER_PASSWORD = "Enter your password."
+
+
+def email_problem(email: str) -> str | None:
+    """What is wrong with an email address as typed (already trimmed), or ``None``."""
+    if not email:
+        return ENTER_EMAIL
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() for c in email):
+        return BAD_EMAIL
+    return None
+
+
+def password_problem(password: str, *, new: bool) -> str | None:
+    """What is wrong with a password; a ``new`` one must be 6 to 128 characters."""
+    if not password:
+        return PASSWORD_LENGTH if new else ENTER_PASSWORD
+    if new and not 6 <= len(password) <= 128:
+        return PASSWORD_LENGTH
+    return None
+
 SERVER_TROUBLE = "The server ran into a problem. Try again in a moment."
 
 # Per action, what a 401 ``InvalidPassword`` (the server's answer to any refused login) means.

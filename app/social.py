@@ -79,7 +79,12 @@ async def load_providers() -> None:
         logger.info("Could not list the sign-in providers: %s", err.message)
         return
     current.view.social = [p for p in providers if p.is_social]
-    ui.render_social(current.view.social)
+    current.view.provider_types = {p.type for p in providers}
+    if ui.view_shown() == "landing":
+        # A full-page social login is finishing: its end renders the page.
+        ui.render_social(current.view.social)
+    else:
+        current.render()
 
 
 def _clicked(event: Any) -> AuthProviderInfo | None:

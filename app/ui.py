@@ -20,7 +20,7 @@ from typing import Any
 from pyscript import document, web
 
 from app.messages import picture_url, provider_name, social_label, state_name, user_label
-from app.sdk import App, User, UserState
+from app.sdk import App, User
 from app.sdk.providers import AuthProviderInfo
 
 ANONYMOUS = "anon-user"
@@ -34,6 +34,11 @@ class ViewState:
     adding: bool = False
     confirm_delete: str | None = None
     social: list[AuthProviderInfo] = field(default_factory=list)
+    #: The sign-in panel's task (``app.tasks``), the account whose menu is open, and the types
+    #: of every provider the server has enabled.
+    task: str = "signin"
+    menu: str | None = None
+    provider_types: set[str] = field(default_factory=set)
 
 
 def _text(factory: Any, value: object = None, /, **attributes: str) -> Any:
@@ -68,14 +73,24 @@ def view_name(app: App, view: ViewState) -> str:
 def render(app: App, view: ViewState) -> str:
     """Show the app's state: the panel, the account list and the current account. Returns the
     view name. Keyboard focus stays on the same control when it still exists."""
+    from app import chooser, manage, tasks
+
     focused = document.activeElement
     focus_key = None if absent(focused) else focused.getAttribute("data-focus-key")
     name = view_name(app, view)
+    if name == "account":
+        view.task = "signin"
     document.documentElement.dataset.view = name
-    _render_accounts(app, view)
+    chooser.render(app, view)
     _render_current(app.current_user)
     render_social(view.social)
-    _by_id("signin-title").textContent = "Add another account" if name == "adding" else "Sign in"
+    tasks.show(view.task, name == "adding")
+    tasks.offer(view.provider_types)
+    manage.render(app.current_user, view)
+    if name == "account" and app.current_user is not None:
+        set_title(user_label(app.current_user))
+    else:
+        set_title(tasks.title(view.task, name == "adding"))
     if not absent(focus_key):
         again = document.querySelector(f'[data-focus-key="{focus_key}"]')
         if not absent(again):
@@ -83,68 +98,24 @@ def render(app: App, view: ViewState) -> str:
     return name
 
 
-def _render_accounts(app: App, view: ViewState) -> None:
-    users = app.all_users
-    _by_id("accounts").hidden = not users
-    rows = [_account_row(user, user is app.current_user, view.confirm_delete == user.id)
-            for user in users]
-    _by_id("accounts-list").replaceChildren(*[row._dom_element for row in rows])
+def view_shown() -> str:
+    """The view ``<html data-view>`` shows now."""
+    return str(document.documentElement.dataset.view or "")
 
 
-def _account_row(user: User, active: bool, confirming: bool) -> Any:
-    label = user_label(user)
-    row = _text(web.li, None, class_="account", data_user_id=user.id)
-    if active:
-        row.setAttribute("aria-current", "true")
-    title = _text(web.p, label, class_="account-name")
-    if active:
-        title.append(_text(web.span, "Active", class_="badge"))
-    row.append(title)
-    email = user.profile.email
-    details = [provider_name(user.provider_type), state_name(user.state)]
-    if email and email != label:
-        details.insert(0, email)
-    row.append(_text(web.p, " · ".join(details), class_="account-meta"))
-    row.append(_actions(user, label, active))
-    if confirming:
-        row.append(_confirm_delete(user, label))
-    return row
+def set_title(text: str) -> None:
+    """The tab's title: what the page shows now, then the product name."""
+    document.title = f"{text} – Latchkey"
 
 
-def _button(text: str, action: str, user: User, spoken: str, *, css: str = "") -> Any:
-    # The visible text is short; the accessible name says which account it acts on.
-    return _text(web.button, text, type="button", class_=css, data_action=action,
-                 data_user_id=user.id, data_focus_key=f"{action}:{user.id}", aria_label=spoken)
+def text_element(factory: Any, value: object = None, /, **attributes: str) -> Any:
+    """An element with ``value`` as its text (never HTML) and plain string attributes."""
+    return _text(factory, value, **attributes)
 
 
-def _actions(user: User, label: str, active: bool) -> Any:
-    box = _text(web.div, None, class_="actions")
-    logged_in = user.state is UserState.LOGGED_IN
-    if logged_in and not active:
-        box.append(_button("Switch to", "switch", user, f"Switch to {label}"))
-    if not logged_in:
-        box.append(_button("Sign in again", "sign-in-again", user, f"Sign in again as {label}"))
-    if logged_in:
-        box.append(_button("Log out", "log-out", user, f"Log out {label}"))
-    box.append(_button("Remove from this device", "remove", user,
-                       f"Remove {label} from this device"))
-    if logged_in:
-        box.append(_button("Delete account", "delete", user, f"Delete the account {label}",
-                           css="danger"))
-    return box
-
-
-def _confirm_delete(user: User, label: str) -> Any:
-    box = _text(web.div, None, class_="confirm", role="group",
-                aria_label=f"Confirm deleting {label}")
-    box.append(_text(web.p, f"Delete the account {label} for good? Its data on the server is "
-                            "deleted too. This cannot be undone."))
-    buttons = _text(web.div, None, class_="actions")
-    buttons.append(_button("Delete for good", "confirm-delete", user,
-                           f"Delete {label} for good", css="danger solid"))
-    buttons.append(_button("Cancel", "cancel-delete", user, f"Keep the account {label}"))
-    box.append(buttons)
-    return box
+def by_id(element_id: str) -> Any:
+    """The element with this id; ``LookupError`` when the page has none."""
+    return _by_id(element_id)
 
 
 def _render_current(user: User | None) -> None:
@@ -196,30 +167,56 @@ def _summary(user: User) -> Any:
     box.append(who)
     facts = _text(web.dl)
     rows: list[tuple[str, Any]] = [
-        ("User id", _text(web.code, user.id, id="current-user-id")),
-        ("Signed in with", _text(web.span, provider_name(user.provider_type))),
+        ("Signed in with", _identities(user)),
         ("State", _text(web.span, state_name(user.state))),
-        ("Identities", _identities(user)),
         ("Profile", _profile(user)),
     ]
+    _facts(facts, rows)
+    box.append(facts)
+    # Raw ids are for support and developers: out of the way, in a details view.
+    more = _text(web.details, None, id="account-details", class_="tech")
+    more.append(_text(web.summary, "Technical details"))
+    ids = _text(web.dl, None, class_="details")
+    tech: list[tuple[str, Any]] = [
+        ("User id", _text(web.code, user.id, id="current-user-id")),
+        ("Device id", _text(web.code, user.device_id or "–")),
+        ("Logged in through", _text(web.code, user.provider_type)),
+    ]
+    for identity in user.identities:
+        tech.append((f"{provider_name(identity.provider_type)} identity",
+                     _text(web.code, identity.id)))
+    _facts(ids, tech)
+    more.append(ids)
+    box.append(more)
+    return box
+
+
+def _facts(facts: Any, rows: list[tuple[str, Any]]) -> None:
     for term, value in rows:
         facts.append(_text(web.dt, term))
         definition = _text(web.dd)
         definition.append(value)
         facts.append(definition)
-    box.append(facts)
-    return box
 
 
 def _identities(user: User) -> Any:
-    if not user.identities:
-        return _text(web.span, "None known yet", class_="hint")
-    items = _text(web.ul, None, id="current-identities")
+    """Every way this account signs in (one entry per provider), not just this session's."""
+    names: list[str] = []
     for identity in user.identities:
-        item = _text(web.li, f"{provider_name(identity.provider_type)} ")
-        item.append(_text(web.code, identity.id))
-        items.append(item)
-    return items
+        name = provider_name(identity.provider_type)
+        if name not in names:
+            names.append(name)
+    if not names:
+        names.append(provider_name(user.provider_type))
+    box = _text(web.div)
+    items = _text(web.ul, None, id="current-identities", class_="inline-list")
+    for name in names:
+        items.append(_text(web.li, name))
+    box.append(items)
+    session = provider_name(user.provider_type)
+    if session not in names:
+        box.append(_text(web.p, f"This session: {session}", class_="hint session-kind"))
+    return box
 
 
 def _profile(user: User) -> Any:
@@ -283,9 +280,32 @@ def _set(element_id: str, text: str) -> None:
         element.textContent = text
 
 
+def clear_all_messages() -> None:
+    """Remove every form's error and good news from the page (not results, not the status)."""
+    for element in document.querySelectorAll("main .error, main .notice, main .inline-notice"):
+        element.textContent = ""
+
+
+def rescue_focus() -> None:
+    """After an action: when keyboard focus fell to ``<body>`` (its control went away), put it
+    on the heading of what the page shows now."""
+    active = document.activeElement
+    if (not absent(active) and str(active.tagName) != "BODY"
+            and not absent(active.offsetParent)):
+        return
+    view = str(document.documentElement.dataset.view or "")
+    heading = {"account": "account-title", "signin": "signin-title", "adding": "signin-title",
+               "landing": "landing-title"}.get(view, "page-title")
+    target = document.getElementById(heading)
+    if not absent(target):
+        target.focus()
+
+
 def set_busy(element_id: str, busy: bool) -> None:
     """Mark a form or button as working (``aria-busy``) without moving keyboard focus."""
-    element = _by_id(element_id)
+    element = document.getElementById(element_id)
+    if absent(element):
+        return
     if busy:
         element.setAttribute("aria-busy", "true")
     else:

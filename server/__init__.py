@@ -21,6 +21,7 @@ from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_
 from .js_settings import runtime_app
 from .observability import lifecycle
 from .observability.middleware import Observe
+from .quiet_status import QuietStatusMiddleware
 from .routes import ROUTES
 from .runtime import FunctionRuntime
 from .services.context import Services
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[
             Middleware(Observe),
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
+            Middleware(QuietStatusMiddleware),
             Middleware(CatchAllMiddleware),
         ],
         exception_handlers={

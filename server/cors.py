@@ -20,7 +20,7 @@ from .error_docs import error_link
 from .errors import link_base
 
 ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
-ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Requested-With"
+ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Requested-With, X-Latchkey-Quiet-Errors"
 MAX_AGE = "600"
 
 
@@ -80,7 +80,8 @@ def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
     return [
         (b"access-control-allow-origin", origin.encode("latin-1", "replace")),
         (b"access-control-allow-credentials", b"true"),
-        (b"access-control-expose-headers", b"X-BAAS-Location, Retry-After"),
+        (b"access-control-expose-headers",
+         b"X-BAAS-Location, Retry-After, X-Latchkey-Status, X-Latchkey-Empty"),
     ]
 
 

@@ -7,6 +7,7 @@
  * - data-app-id (required): the app's client App ID.
  * - data-server: the Latchkey server; by default the origin this file was loaded from.
  * - data-mount: a CSS selector; a ready-made login widget is mounted in that element.
+ * - data-theme: "light" or "dark" for the widget; by default it follows the visitor's system.
  *
  * Either way, window.Latchkey is a promise-based API over the Python SDK:
  *   await Latchkey.ready
@@ -14,6 +15,9 @@
  *   await Latchkey.currentUser(); await Latchkey.allUsers()
  *   await Latchkey.switchUser(id); await Latchkey.logOut(); await Latchkey.removeUser(id)
  *   await Latchkey.callFunction("translate", "hello", "en_fr")
+ *   await Latchkey.register(email, password); await Latchkey.sendResetPasswordEmail(email)
+ *   await Latchkey.resendConfirmationEmail(email); await Latchkey.deleteUser(id)
+ *   await Latchkey.authProviders()   // [{name, type, displayName}] the server has enabled
  *   const stop = Latchkey.subscribe((state) => ...)   // {currentUser, allUsers}
  * A failed call rejects with an Error whose .message is a sentence for people, .code the
  * server's error code (e.g. "InvalidPassword", "NetworkError") and .detail the SDK's text.
@@ -79,10 +83,28 @@
 
   var started = start();
 
+  // A request refused by CORS looks like a network failure from script. A no-cors request
+  // (its answer is unreadable, but it arrives) tells "the server answers, but not to this
+  // origin" from "the server can't be reached".
+  async function originRefused() {
+    try {
+      await fetch(server + "/api/client/v2.0/app/" + encodeURIComponent(appId) + "/location",
+                  { mode: "no-cors", credentials: "omit", cache: "no-store" });
+      return true;
+    } catch (err) {
+      return false;
+    }
+  }
+
   async function call(name, args) {
     await started;
     var answer = JSON.parse(await bridge.call(name, JSON.stringify(args)));
     if (answer.ok) return answer.value;
+    if (answer.code === "NetworkError" && await originRefused()) {
+      answer.code = "DomainNotAllowed";
+      answer.message = "This website isn't allowed to use its sign-in server. If you run the site, " +
+        "add " + location.origin + " to the server's allowed origins ([cors] allowed_origins).";
+    }
     var error = new Error(answer.message);
     error.name = "LatchkeyError";
     error.code = answer.code;
@@ -114,6 +136,9 @@
     enrolTotp: function () { return call("enrolTotp", []); },
     confirmTotp: function (code) { return call("confirmTotp", [code]); },
     disableTotp: function (code) { return call("disableTotp", [code]); },
+    resendConfirmationEmail: function (email) { return call("resendConfirmationEmail", [email]); },
+    deleteUser: function (id) { return call("deleteUser", id === undefined ? [] : [id]); },
+    authProviders: function () { return call("authProviders", []); },
     subscribe: function (listener) {
       listeners.add(listener);
       if (lastState) listener(lastState);
@@ -124,6 +149,20 @@
   window.Latchkey = api;
 
   // The login widget ---------------------------------------------------------------------------
+  // The page's tasks (app/tasks.py), one at a time: sign in, create an account, reset a password,
+  // resend the confirmation; then the account chooser. It shows from the first paint, disabled,
+  // with a visible "getting ready" note until the SDK is ready. The region is named by its
+  // heading, which follows the task. Messages come from the SDK's bridge (app.messages), and the
+  // checks before any request are the page's (the same words).
+
+  var ENTER_EMAIL = "Enter your email address.";
+  var BAD_EMAIL = "That doesn't look like an email address.";
+  var ENTER_PASSWORD = "Enter your password.";
+  var PASSWORD_LENGTH = "Use a password of 6 to 128 characters.";
+  var TITLES = { signin: "Sign in", register: "Create an account", forgot: "Reset your password",
+                 resend: "Confirm your email", account: "Your account", adding: "Add another account" };
+  var SUBMITS = { signin: "Sign in", register: "Create account", forgot: "Email me a link",
+                  resend: "Send the link again" };
 
   function el(tag, attributes, text) {
     var node = document.createElement(tag);
@@ -132,219 +171,426 @@
     return node;
   }
 
+  function emailProblem(value) {
+    if (!value) return ENTER_EMAIL;
+    var at = value.lastIndexOf("@");
+    if (at < 1 || at === value.length - 1 || /\s/.test(value)) return BAD_EMAIL;
+    return null;
+  }
+
+  function passwordProblem(value, isNew) {
+    if (!value) return isNew ? PASSWORD_LENGTH : ENTER_PASSWORD;
+    if (isNew && (value.length < 6 || value.length > 128)) return PASSWORD_LENGTH;
+    return null;
+  }
+
+  // A signed-in session stored by this page (a refresh token key exists): the first paint is
+  // the account view, like index.html's. The token itself is never read.
+  function storedSession() {
+    try {
+      var ids = JSON.parse(localStorage.getItem(storagePrefix + "userIds") || "[]");
+      return ids.some(function (id) {
+        return typeof id === "string" && (storagePrefix + "user(" + id + "):refreshToken") in localStorage;
+      });
+    } catch (err) { return false; }
+  }
+
   function mountWidget(host) {
     var shadow = host.attachShadow({ mode: "open" });
-    var box = el("section", { class: "lk", "aria-label": "Sign in" });
+    var theme = script.dataset.theme;
+    var title = el("h2", { class: "lk-title", id: "lk-title", tabindex: "-1" }, "Sign in");
+    var box = el("section", { class: "lk", "aria-labelledby": "lk-title", "aria-busy": "true" });
+    if (theme === "dark" || theme === "light") box.dataset.theme = theme;
     shadow.append(el("link", { rel: "stylesheet", href: server + "/static/embed.css" }), box);
-    var status = el("p", { class: "lk-status", role: "status" }, "Loading sign-in…");
+    var status = el("p", { class: "lk-status", role: "status" }, "Getting sign-in ready…");
     var error = el("p", { class: "lk-error", role: "alert" });
     var notice = el("p", { class: "lk-notice", role: "status" });
 
+    // One form for every task: the email field stays, so what was typed follows.
     var form = el("form", { class: "lk-form", novalidate: "" });
-    var email = el("input", { type: "email", name: "email", autocomplete: "username", required: "" });
-    var password = el("input", { type: "password", name: "password",
-                                 autocomplete: "current-password", required: "" });
-    var emailLabel = el("label", {}, "Email");
-    emailLabel.append(email);
-    var passwordLabel = el("label", {}, "Password");
-    passwordLabel.append(password);
-    var signIn = el("button", { type: "submit", class: "lk-primary" }, "Sign in");
-    var create = el("button", { type: "button" }, "Create account");
-    var anonymous = el("button", { type: "button", class: "lk-link" }, "Continue without an account");
-    var buttons = el("div", { class: "lk-buttons" });
-    buttons.append(signIn, create);
-    form.append(emailLabel, passwordLabel, buttons, anonymous);
-    // Passkeys (where the browser has WebAuthn) and the code step of two-step verification.
-    var passkeyBox = el("div", { class: "lk-buttons" });
-    var passkeyIn = el("button", { type: "button" }, "Sign in with a passkey");
-    var passkeyNew = el("button", { type: "button", class: "lk-link" }, "Create an account with a passkey");
-    passkeyBox.append(passkeyIn, passkeyNew);
-    passkeyBox.hidden = !window.PublicKeyCredential;
-    form.prepend(passkeyBox);
-    var codeForm = el("form", { class: "lk-form", novalidate: "" });
-    var code = el("input", { type: "text", name: "code", autocomplete: "one-time-code", required: "" });
-    var codeLabel = el("label", {}, "Code from your authenticator app, or a recovery code");
-    codeLabel.append(code);
-    var verify = el("button", { type: "submit", class: "lk-primary" }, "Verify");
-    codeForm.append(codeLabel, verify);
-    codeForm.hidden = true;
+    var fieldset = el("fieldset", { disabled: "" });
+    function field(id, labelText, attributes) {
+      var wrap = el("div", { class: "lk-field" });
+      var input = el("input", Object.assign({ id: id, "aria-describedby": id + "-problem" }, attributes));
+      var label = el("label", { for: id }, labelText);
+      var problem = el("p", { id: id + "-problem", class: "lk-problem" });
+      wrap.append(label, input, problem);
+      return { wrap: wrap, input: input, label: label, problem: problem };
+    }
+    var email = field("lk-email", "Email", { type: "email", name: "email", autocomplete: "username",
+                                             spellcheck: "false", required: "" });
+    var password = field("lk-password", "Password", { type: "password", name: "password",
+                                                      autocomplete: "current-password", required: "" });
+    var forgotLink = el("button", { type: "button", class: "lk-link lk-right" }, "Forgot your password?");
+    var submit = el("button", { type: "submit", class: "lk-primary lk-wide" }, "Sign in");
+    var hint = el("p", { class: "lk-hint" });
+    fieldset.append(el("legend", { class: "lk-hidden" }, "Email and password"), hint, email.wrap,
+                    password.wrap, forgotLink, submit);
+    form.append(fieldset);
+
+    var switches = el("div", { class: "lk-switches" });
+    function switchButton(text, task) {
+      var button = el("button", { type: "button", class: "lk-link", disabled: "" }, text);
+      button.addEventListener("click", function () { goTo(task); });
+      return button;
+    }
+    var toRegister = el("p", {}, "No account yet? ");
+    toRegister.append(switchButton("Create an account", "register"));
+    var toSignin = el("p", {}, "Already have an account? ");
+    toSignin.append(switchButton("Sign in", "signin"));
+    var toResend = el("p", {}, "Didn't get the confirmation email? ");
+    toResend.append(switchButton("Send it again", "resend"));
+    var back = el("p");
+    back.append(switchButton("Back to sign in", "signin"));
+    var cancelAdd = el("p");
+    var cancelAddButton = el("button", { type: "button", class: "lk-link", disabled: "" }, "Back to your account");
+    cancelAdd.append(cancelAddButton);
+    switches.append(toRegister, toSignin, toResend, back, cancelAdd);
+    var anonymous = el("button", { type: "button", class: "lk-wide", disabled: "" }, "Continue without an account");
+    var anonBox = el("div", { class: "lk-anon" });
+    anonBox.append(el("p", { class: "lk-divider" }, "or"), anonymous);
+    var signinView = el("div", { class: "lk-signin" });
+    signinView.append(form, switches, anonBox);
 
     var account = el("div", { class: "lk-account" });
     var who = el("p", { class: "lk-who" });
-    var others = el("ul", { class: "lk-others" });
-    var logOut = el("button", { type: "button" }, "Log out");
-    var add = el("button", { type: "button", class: "lk-link" }, "Add another account");
-    var keys = el("ul", { class: "lk-others", "aria-label": "Your passkeys" });
-    var addKey = el("button", { type: "button", class: "lk-link" }, "Add a passkey");
-    addKey.hidden = !window.PublicKeyCredential;
-    // Two-step verification: the QR code and key once, one code, the recovery codes once.
-    var totpStart = el("button", { type: "button", class: "lk-link" }, "Turn on two-step verification");
-    var totpForm = el("form", { class: "lk-form", novalidate: "" });
-    var qr = el("div", { class: "lk-qr" });
-    var secret = el("code");
-    var keyLine = el("p", {}, "Key: ");
-    keyLine.append(secret);
-    var totpCode = el("input", { type: "text", name: "totp", inputmode: "numeric",
-                                 autocomplete: "one-time-code", required: "" });
-    var totpLabel = el("label", {}, "Code from the app");
-    totpLabel.append(totpCode);
-    totpForm.append(el("p", {}, "Scan this QR code with an authenticator app, or type the key."),
-                    qr, keyLine, totpLabel, el("button", { type: "submit", class: "lk-primary" }, "Turn on"));
-    totpForm.hidden = true;
-    var recovery = el("div", { class: "lk-recovery", tabindex: "-1", "aria-label": "Your recovery codes" });
-    var codeList = el("ol");
-    var saved = el("button", { type: "button" }, "I have saved them");
-    recovery.append(el("p", {}, "Recovery codes: each signs you in once. They are shown only now."), codeList, saved);
-    recovery.hidden = true;
-    account.append(who, others, keys, addKey, totpStart, totpForm, recovery, logOut, add);
-    box.append(status, account, form, codeForm, error, notice);
-    form.hidden = account.hidden = true;
+    var list = el("ul", { class: "lk-accounts", "aria-label": "Accounts on this device" });
+    var add = el("button", { type: "button", class: "lk-wide" }, "Add another account");
+    account.append(who, list, add);
+    box.append(title, status, signinView, account, error, notice);
 
-    var adding = false, busy = false;
+    var task = "signin", adding = false, busy = false, ready = false;
+    var menuOpen = null, confirming = null, waiting = null;
+    var state = lastState;
+    var stored = storedSession();
+
+    function clearMessages() {
+      error.textContent = notice.textContent = "";
+      [email, password].forEach(function (f) {
+        f.input.removeAttribute("aria-invalid");
+        f.problem.textContent = "";
+      });
+    }
+
+    function check(problems) {
+      var first = null;
+      problems.forEach(function (p) {
+        if (!p[1]) return;
+        p[0].input.setAttribute("aria-invalid", "true");
+        p[0].problem.textContent = p[1];
+        first = first || p[0];
+      });
+      if (first) first.input.focus();
+      return !first;
+    }
+
+    function view() {
+      if (!ready && stored) return "account";
+      var current = state && state.currentUser;
+      return current && !adding ? "account" : task;
+    }
+
+    function rescueFocus() {
+      var active = shadow.activeElement;
+      if (!active || active.offsetParent === null) title.focus();
+    }
 
     async function act(work) {
-      if (busy) return;
+      if (busy || !ready) return;
       busy = true;
       box.setAttribute("aria-busy", "true");
-      error.textContent = notice.textContent = "";
+      clearMessages();
       try { await work(); } catch (err) { error.textContent = err.message; }
       busy = false;
       box.removeAttribute("aria-busy");
+      render();
+      rescueFocus();
     }
 
-    function render(state) {
-      var current = state.currentUser;
-      status.hidden = true;
-      account.hidden = !current;
-      form.hidden = Boolean(current) && !adding;
-      add.hidden = adding;
-      if (!current) return;
+    function goTo(next) {
+      task = next;
+      clearMessages();
+      render();
+      (next === "signin" ? title : email.input).focus();
+    }
+
+    function row(user, active) {
+      var item = el("li", { class: "lk-row" });
+      if (active) item.setAttribute("aria-current", "true");
+      var head = el("div", { class: "lk-row-head" });
+      var main;
+      var signedIn = user.state === "LoggedIn";
+      if (active) main = el("div", { class: "lk-main" });
+      else {
+        // Named by its content (a hidden verb, then the name people see): WCAG 2.5.3.
+        main = el("button", { type: "button", class: "lk-main" });
+        main.append(el("span", { class: "lk-hidden" }, signedIn ? "Switch to " : "Sign in again as "));
+      }
+      main.append(el("span", { class: "lk-face", "aria-hidden": "true" }, (user.label || "?").charAt(0).toUpperCase()));
+      var words = el("span", { class: "lk-words" });
+      var name = el("span", { class: "lk-name" }, user.label);
+      if (active) name.append(el("span", { class: "lk-badge" }, "Active"));
+      words.append(name, el("span", { class: "lk-meta" }, user.provider + " · " + user.stateText));
+      main.append(words);
+      if (!active) {
+        main.addEventListener("click", function () {
+          if (signedIn) { act(function () { return api.switchUser(user.id); }); return; }
+          adding = Boolean(state && state.currentUser);
+          task = "signin";
+          email.input.value = user.email || "";
+          render();
+          (user.email ? password.input : email.input).focus();
+        });
+      }
+      var toggle = el("button", { type: "button", class: "lk-toggle", "aria-label": "More for " + user.label,
+                                  "aria-expanded": String(menuOpen === user.id) }, "⋮");
+      toggle.addEventListener("click", function () {
+        menuOpen = menuOpen === user.id ? null : user.id;
+        confirming = null;
+        render();
+        var first = shadow.querySelector(".lk-menu button");
+        (menuOpen && first ? first : focusToggle(user.id) || title).focus();
+      });
+      toggle.dataset.userId = user.id;
+      head.append(main, toggle);
+      item.append(head);
+      if (menuOpen === user.id) {
+        var menu = el("div", { class: "lk-menu" });
+        function entry(text, spoken, work, css) {
+          var button = el("button", { type: "button", "aria-label": spoken, class: css || "" }, text);
+          button.addEventListener("click", work);
+          menu.append(button);
+        }
+        if (signedIn) entry("Log out", "Log out " + user.label, function () {
+          menuOpen = null; act(function () { return api.logOut(user.id); });
+        });
+        entry("Remove from this device", "Remove from this device: " + user.label, function () {
+          menuOpen = null; act(function () { return api.removeUser(user.id); });
+        });
+        if (signedIn) entry("Delete account", "Delete account " + user.label, function () {
+          menuOpen = null; confirming = user.id; render();
+          var keep = shadow.querySelector(".lk-confirm .lk-keep");
+          if (keep) keep.focus();
+        }, "lk-danger");
+        item.append(menu);
+      }
+      if (confirming === user.id) {
+        var confirmBox = el("div", { class: "lk-confirm", role: "group", "aria-label": "Confirm deleting " + user.label });
+        confirmBox.append(el("p", {}, "Delete the account " + user.label + " for good? Its data on the server is deleted too. This cannot be undone."));
+        var sure = el("button", { type: "button", class: "lk-danger lk-solid", "aria-label": "Delete for good: " + user.label }, "Delete for good");
+        var keep = el("button", { type: "button", class: "lk-keep", "aria-label": "Cancel, keep " + user.label }, "Cancel");
+        sure.addEventListener("click", function () { confirming = null; act(function () { return api.deleteUser(user.id); }); });
+        keep.addEventListener("click", function () { cancelConfirm(); });
+        confirmBox.append(sure, keep);
+        item.append(confirmBox);
+      }
+      return item;
+    }
+
+    function focusToggle(userId) {
+      var found = null;
+      shadow.querySelectorAll(".lk-toggle").forEach(function (t) { if (t.dataset.userId === userId) found = t; });
+      return found;
+    }
+
+    function cancelConfirm() {
+      var userId = confirming;
+      confirming = null;
+      render();
+      (focusToggle(userId) || title).focus();
+    }
+
+    function render() {
+      var current = state && state.currentUser;
+      var name = view();
+      var heading = name === "signin" && adding ? TITLES.adding : TITLES[name];
+      title.textContent = heading;
+      account.hidden = name !== "account";
+      signinView.hidden = name === "account";
+      add.hidden = !current;
+      password.wrap.hidden = name === "forgot" || name === "resend";
+      forgotLink.hidden = name !== "signin";
+      anonBox.hidden = name !== "signin";
+      toRegister.hidden = name !== "signin";
+      toSignin.hidden = toResend.hidden = name !== "register";
+      back.hidden = name !== "forgot" && name !== "resend";
+      cancelAdd.hidden = !(adding && current);
+      submit.textContent = SUBMITS[name] || "Sign in";
+      password.input.setAttribute("autocomplete", name === "register" ? "new-password" : "current-password");
+      password.label.textContent = name === "register" ? "Password (6 to 128 characters)" : "Password";
+      hint.textContent = name === "forgot" ? "We will email you a link to choose a new password."
+        : name === "resend" ? "We will send a new link to confirm your email address." : "";
+      hint.hidden = !hint.textContent;
+      if (name !== "account") return;
+      if (!current) {
+        who.textContent = "Loading your account…";
+        list.replaceChildren();
+        return;
+      }
       who.textContent = "";
       who.append("Signed in as ", el("strong", {}, current.label));
-      others.replaceChildren.apply(others, state.allUsers.filter(function (user) {
-        return !user.isCurrent && user.state === "LoggedIn";
-      }).map(function (user) {
-        var item = el("li");
-        var button = el("button", { type: "button", "aria-label": "Switch to " + user.label }, "Switch to " + user.label);
-        button.addEventListener("click", function () { act(function () { return api.switchUser(user.id); }); });
-        item.append(button);
-        return item;
-      }));
+      var focused = shadow.activeElement;
+      var focusKey = focused && focused.getAttribute("aria-label");
+      var users = [current].concat(state.allUsers.filter(function (u) { return !u.isCurrent; }));
+      list.replaceChildren.apply(list, users.map(function (u) { return row(u, u.isCurrent); }));
+      if (focusKey) {
+        shadow.querySelectorAll(".lk-accounts button").forEach(function (b) {
+          if (b.getAttribute("aria-label") === focusKey) b.focus();
+        });
+      }
     }
 
     function signedIn() {
       adding = false;
-      password.value = "";
-      codeForm.hidden = true;
-      if (lastState) render(lastState);
-      showKeys();
+      task = "signin";
+      password.input.value = "";
+      render();
+      title.focus();
     }
 
-    async function showKeys() {
-      var list = [];
-      try { list = await api.passkeys(); } catch (err) { list = []; }
-      keys.replaceChildren.apply(keys, list.map(function (key) {
-        var item = el("li", {}, key.name + " ");
-        var remove = el("button", { type: "button", "aria-label": "Delete " + key.name }, "Delete");
-        remove.addEventListener("click", function () {
-          act(async function () { await api.deletePasskey(key.id); await showKeys(); });
-        });
-        item.append(remove);
-        return item;
-      }));
+    async function logInWith(address, secret) {
+      var before = (state && state.allUsers || []).filter(function (u) { return u.state === "LoggedIn"; })
+        .map(function (u) { return u.id; });
+      var user = await api.logIn("emailPassword", address, secret);
+      signedIn();
+      if (before.indexOf(user.id) >= 0) {
+        notice.textContent = "You were already signed in as " + user.label + " here; it is now the active account.";
+      }
     }
 
-    function askCode(err) {
-      if (err.code !== "SecondFactorRequired") throw err;
-      form.hidden = true;
-      codeForm.hidden = false;
-      code.value = "";
-      code.focus();
+    function pendingConfirmation(err) {
+      return err.code === "AuthError" && /confirmation required/i.test(err.detail || "");
     }
 
-    passkeyIn.addEventListener("click", function () {
-      act(async function () { await api.logInWithPasskey(); signedIn(); });
+    // After "check your email": sign in by itself once the address is confirmed (tried again
+    // when this tab comes back into view; the password stays in memory only).
+    function retryWaiting() {
+      if (!waiting || busy || !ready) return;
+      var item = waiting;
+      api.logIn("emailPassword", item[0], item[1]).then(function () {
+        waiting = null;
+        signedIn();
+        notice.textContent = "Your email is confirmed and you are signed in as " + item[0] + ".";
+      }, function (err) { if (!pendingConfirmation(err)) waiting = null; });
+    }
+    window.addEventListener("focus", retryWaiting);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") retryWaiting();
     });
-    passkeyNew.addEventListener("click", function () {
-      act(async function () { await api.signUpWithPasskey(); signedIn(); });
-    });
-    addKey.addEventListener("click", function () {
-      act(async function () { await api.addPasskey(); await showKeys(); notice.textContent = "Passkey added."; });
-    });
-    totpStart.addEventListener("click", function () {
-      act(async function () {
-        var enrolment = await api.enrolTotp();
-        // The server's own SVG (segno): markup from the Latchkey server, never from the page.
-        qr.innerHTML = enrolment.qrSvg;
-        secret.textContent = enrolment.secret;
-        totpForm.hidden = false;
-        totpStart.hidden = true;
-        totpCode.focus();
-      });
-    });
-    totpForm.addEventListener("submit", function (event) {
-      event.preventDefault();
-      act(async function () {
-        var done = await api.confirmTotp(totpCode.value.replace(/\s/g, ""));
-        totpForm.hidden = true;
-        qr.replaceChildren();
-        secret.textContent = totpCode.value = "";
-        codeList.replaceChildren.apply(codeList, done.recoveryCodes.map(function (code) { return el("li", {}, code); }));
-        recovery.hidden = false;
-        recovery.focus();
-      });
-    });
-    saved.addEventListener("click", function () {
-      codeList.replaceChildren();
-      recovery.hidden = true;
-      totpStart.hidden = true;
-    });
-    codeForm.addEventListener("submit", function (event) {
-      event.preventDefault();
-      act(async function () { await api.verifySecondFactor(code.value); signedIn(); });
-    });
+
+    var handlers = {
+      signin: async function (address) {
+        if (!check([[email, emailProblem(address)], [password, passwordProblem(password.input.value, false)]])) return;
+        await logInWith(address, password.input.value);
+      },
+      register: async function (address) {
+        var secret = password.input.value;
+        if (!check([[email, emailProblem(address)], [password, passwordProblem(secret, true)]])) return;
+        try {
+          await api.register(address, secret);
+        } catch (err) {
+          if (err.code !== "AccountNameInUse") throw err;
+          try {
+            await logInWith(address, secret);
+            notice.textContent = "You already had an account as " + address + ": you are signed in.";
+          } catch (again) {
+            if (!pendingConfirmation(again)) {
+              if (again.code === "NetworkError" || again.code === "DomainNotAllowed") throw again;
+              throw err;
+            }
+            waiting = [address, secret];
+            notice.textContent = "You have already created this account, but " + address + " is not " +
+              "confirmed yet. Open the link we sent you, or send it again.";
+          }
+          return;
+        }
+        try {
+          await logInWith(address, secret);
+        } catch (err) {
+          if (!pendingConfirmation(err)) throw err;
+          waiting = [address, secret];
+          notice.textContent = "Check your email. We sent a link to " + address +
+            ": open it to finish creating your account, then come back here.";
+        }
+      },
+      forgot: async function (address) {
+        if (!check([[email, emailProblem(address)]])) return;
+        try { await api.sendResetPasswordEmail(address); } catch (err) { if (err.code !== "UserNotFound") throw err; }
+        notice.textContent = "If there is an account for " + address + ", we have sent it a link to choose a new password.";
+      },
+      resend: async function (address) {
+        if (!check([[email, emailProblem(address)]])) return;
+        try { await api.resendConfirmationEmail(address); } catch (err) {
+          if (err.code === "UserAlreadyConfirmed") { notice.textContent = "This email address is already confirmed. You can sign in."; return; }
+          if (err.code !== "UserNotFound") throw err;
+        }
+        notice.textContent = "If " + address + " is waiting to be confirmed, a new link is on its way.";
+      },
+    };
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      act(async function () {
-        try {
-          await api.logIn("emailPassword", email.value.trim(), password.value);
-        } catch (err) {
-          askCode(err);
-          return;
-        }
-        signedIn();
-      });
+      var name = view();
+      act(function () { return handlers[name](email.input.value.trim()); });
     });
-    create.addEventListener("click", function () {
-      act(async function () {
-        await api.register(email.value.trim(), password.value);
-        try {
-          await api.logIn("emailPassword", email.value.trim(), password.value);
-        } catch (err) {
-          if (err.code !== "AuthError") throw err;
-          notice.textContent = "Check your email: open the link we sent you, then sign in.";
-          return;
-        }
-        signedIn();
-      });
-    });
+    forgotLink.addEventListener("click", function () { goTo("forgot"); });
     anonymous.addEventListener("click", function () {
       act(async function () { await api.logIn("anonymous"); signedIn(); });
     });
-    logOut.addEventListener("click", function () { act(function () { return api.logOut(); }); });
     add.addEventListener("click", function () {
       adding = true;
-      if (lastState) render(lastState);
-      email.focus();
+      task = "signin";
+      menuOpen = confirming = null;
+      email.input.value = password.input.value = "";
+      clearMessages();
+      render();
+      title.focus();
+    });
+    cancelAddButton.addEventListener("click", function () {
+      adding = false;
+      clearMessages();
+      render();
+      title.focus();
+    });
+    box.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      if (menuOpen) {
+        var id = menuOpen;
+        menuOpen = null;
+        render();
+        (focusToggle(id) || title).focus();
+      } else if (confirming) {
+        cancelConfirm();
+      } else if (view() !== "account" && task !== "signin") {
+        goTo("signin");
+      } else if (adding && state && state.currentUser) {
+        adding = false;
+        render();
+        title.focus();
+      } else {
+        return;
+      }
+      event.preventDefault();
     });
 
-    api.subscribe(render);
-    api.ready.then(function () { if (lastState && lastState.currentUser) showKeys(); });
-    started.catch(function (err) {
+    api.subscribe(function (next) {
+      state = next;
+      if (ready) render();
+    });
+    started.then(function () {
+      ready = true;
+      state = lastState;
+      status.hidden = true;
+      box.removeAttribute("aria-busy");
+      shadow.querySelectorAll("fieldset, button").forEach(function (b) { b.disabled = false; });
+      render();
+    }, function (err) {
       status.textContent = "Sign-in could not start. Reload the page to try again.";
+      status.classList.add("lk-failed");
+      box.removeAttribute("aria-busy");
       console.error(err);
     });
+    render();
   }
 
   if (mountSelector) {

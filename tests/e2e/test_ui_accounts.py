@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .ui_helpers import (
+    account_menu,
     account_row,
     alerts,
     expect_signed_in,
@@ -60,24 +61,24 @@ def test_register_reload_add_switch_log_out_remove_and_delete(page: Page, live_s
     expect(grace).not_to_have_attribute("aria-current", "true")
 
     # Log Grace out: she stays listed, signed out; Ada stays current.
-    grace.get_by_role("button", name="Log out grace@example.com").click()
+    account_menu(page, "grace@example.com", "Log out grace@example.com")
     expect(grace).to_contain_text("Signed out")
     expect_signed_in(page, "ada@example.com")
 
     # Remove Grace from this device.
-    grace.get_by_role("button", name="Remove grace@example.com from this device").click()
+    account_menu(page, "grace@example.com", "Remove from this device: grace@example.com")
     expect(grace).to_have_count(0)
 
     # Delete Ada, through the confirmation step; cancelling first keeps her.
-    ada.get_by_role("button", name="Delete the account ada@example.com").click()
+    account_menu(page, "ada@example.com", "Delete account ada@example.com")
     expect(ada.get_by_role("group")).to_contain_text("cannot be undone")
-    expect(ada.get_by_role("button", name="Keep the account ada@example.com")).to_be_focused()
+    expect(ada.get_by_role("button", name="Cancel, keep ada@example.com")).to_be_focused()
     shot(page, "03-delete-confirmation")
-    ada.get_by_role("button", name="Keep the account ada@example.com").click()
+    ada.get_by_role("button", name="Cancel, keep ada@example.com").click()
     expect(ada.get_by_role("group")).to_have_count(0)
-    expect(ada.get_by_role("button", name="Delete the account ada@example.com")).to_be_focused()
-    ada.get_by_role("button", name="Delete the account ada@example.com").click()
-    ada.get_by_role("button", name="Delete ada@example.com for good").click()
+    expect(ada.get_by_role("button", name="More for ada@example.com")).to_be_focused()
+    account_menu(page, "ada@example.com", "Delete account ada@example.com")
+    ada.get_by_role("button", name="Delete for good: ada@example.com").click()
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
     expect(page.locator("#accounts")).to_be_hidden()
 

@@ -22,6 +22,7 @@ from .ui_helpers import (
     register,
     run_async,
     shot,
+    task,
     violations,
     watch,
 )
@@ -179,17 +180,20 @@ def test_error_messages_api_key_and_server_down(page: Page, server_factory):
         "There is already an account with this email. Sign in instead, or reset its password.")
     page.locator("#register-email").fill("not-an-email")
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#register-form-error")).to_have_text(
+    expect(page.locator("#register-email-problem")).to_have_text(
         "That doesn't look like an email address.")
+    expect(page.locator("#register-email")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#register-email")).to_be_focused()
 
-    page.get_by_text("Sign in with an API key").click()
-    page.get_by_label("API key").fill("not a key")
+    task(page, "signin")
+    page.get_by_role("button", name="API key", exact=True).click()
+    page.locator("#apikey-key").fill("not a key")
     page.get_by_role("button", name="Sign in with key").click()
     expect(page.locator("#apikey-form-error")).to_contain_text("That API key isn't valid")
-    page.get_by_label("API key").fill(secret)
+    page.locator("#apikey-key").fill(secret)
     page.get_by_role("button", name="Sign in with key").click()
     expect(page.locator("html")).to_have_attribute("data-view", "account")
-    expect(page.locator("#account-summary")).to_contain_text("API key")
+    expect(page.locator("#account-summary")).to_contain_text("This session: API key")
     expect(account_row(page, "eve@example.com")).to_have_count(1)
 
     live.stop()

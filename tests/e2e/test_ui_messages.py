@@ -12,7 +12,9 @@ import pytest
 
 from app.embed import Bridge
 from app.messages import (
+    email_problem,
     friendly,
+    password_problem,
     picture_url,
     popup_blocked,
     provider_name,
@@ -153,12 +155,18 @@ def test_bridge_answers_json_and_notifies_settled_state(live_server):
              ("callFunction", ["translate", "hello", "en_fr"]),
              ("logIn", ["emailPassword", "amy@example.com", "wrong!"]),
              ("logIn", ["carrier-pigeon"]),
-             ("nope", [])]
+             ("nope", []),
+             ("sendResetPasswordEmail", ["  "]),
+             ("logIn", ["emailPassword", "amy", "s3cret-pass"]),
+             ("resendConfirmationEmail", ["amy@example.com"]),
+             ("authProviders", []),
+             ("deleteUser", [])]
 
     async def story() -> list[dict]:
         return [json.loads(await bridge.call(name, json.dumps(args))) for name, args in calls]
 
-    registered, logged_in, translated, refused, unknown, missing = run_async(story())
+    (registered, logged_in, translated, refused, unknown, missing, empty, malformed, resent,
+     providers, deleted) = run_async(story())
     assert registered == {"ok": True, "value": None}
     assert logged_in["value"]["email"] == "amy@example.com"
     assert logged_in["value"]["isCurrent"] is True
@@ -166,6 +174,33 @@ def test_bridge_answers_json_and_notifies_settled_state(live_server):
     assert refused["ok"] is False and refused["code"] == "InvalidPassword"
     assert "don't match" in refused["message"] and "401" in refused["detail"]
     assert unknown["code"] == missing["code"] == "InvalidArgument"
+    # An empty or malformed email gets the page's words, never an internal message.
+    assert empty["message"] == "Enter your email address."
+    assert malformed["message"] == "That doesn't look like an email address."
+    assert resent["ok"] is False and resent["code"] == "UserAlreadyConfirmed"
+    assert "already confirmed" in resent["message"]
+    assert {"name": "anon-user", "type": "anon-user", "displayName": None} in providers["value"]
+    assert deleted == {"ok": True, "value": None}
     # Subscribers hear the state once it has settled (with the profile), and no repeats.
-    assert sent[-1]["currentUser"]["label"] == "amy@example.com"
+    assert sent[-1]["currentUser"] is None
     assert all(a != b for a, b in zip(sent, sent[1:], strict=False))
+
+
+@pytest.mark.parametrize("email, problem", [
+    ("", "Enter your email address."),
+    ("ada", "That doesn't look like an email address."),
+    ("ada@", "That doesn't look like an email address."),
+    ("@example.com", "That doesn't look like an email address."),
+    ("ada @example.com", "That doesn't look like an email address."),
+    ("ada@example.com", None),
+])
+def test_email_checks_before_any_request(email, problem):
+    assert email_problem(email) == problem
+
+
+def test_password_checks_before_any_request():
+    assert password_problem("", new=False) == "Enter your password."
+    assert password_problem("x", new=False) is None
+    assert password_problem("short", new=True) == "Use a password of 6 to 128 characters."
+    assert password_problem("x" * 129, new=True) == "Use a password of 6 to 128 characters."
+    assert password_problem("long enough", new=True) is None

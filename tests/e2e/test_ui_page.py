@@ -184,7 +184,9 @@ def test_shell_before_python_returning_user_and_keyboard_only(page: Page, live_s
 
     # Keyboard only: log out from the account list.
     page.locator("#account-title").focus()
-    _tab_to(page, 'button[aria-label="Log out kim@example.com"]')
+    _tab_to(page, 'button[aria-label="More for kim@example.com"]')
+    page.keyboard.press("Enter")
+    expect(page.locator('button[aria-label="Log out kim@example.com"]')).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
     expect(page.locator("#accounts-title")).to_be_focused()

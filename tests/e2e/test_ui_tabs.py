@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from .ui_helpers import (
     PASSWORD,
+    account_menu,
     account_row,
     expect_signed_in,
     open_app,
@@ -44,13 +45,11 @@ def test_two_tabs_follow_each_other(page: Page, live_server):
     expect(second.locator("#current-user-name")).to_have_text("ann@example.com", timeout=SOON_MS)
 
     # Logging out in one tab shows in the other.
-    account_row(second, "ann@example.com").get_by_role(
-        "button", name="Log out ann@example.com").click()
+    account_menu(second, "ann@example.com", "Log out ann@example.com")
     expect(account_row(first, "ann@example.com")).to_contain_text("Signed out", timeout=SOON_MS)
     expect(first.locator("#current-user-name")).to_have_text("bob@example.com", timeout=SOON_MS)
 
-    account_row(first, "bob@example.com").get_by_role(
-        "button", name="Log out bob@example.com").click()
+    account_menu(first, "bob@example.com", "Log out bob@example.com")
     expect(second.locator("html")).to_have_attribute("data-view", "signin", timeout=SOON_MS)
 
     # A signed-out account offers to sign in again, with its email filled in.

@@ -80,18 +80,32 @@ def shot(page: Page, name: str) -> Path:
     return path
 
 
+def task(page: Page, name: str) -> None:
+    """Show the sign-in panel's task ``name`` (``signin``, ``register``, ...) if it is not."""
+    if page.locator("#signin").get_attribute("data-task") == name:
+        return
+    if name == "signin":
+        page.locator(".task-back button").click()
+    else:
+        button = page.locator(f'#signin [data-goto="{name}"]:visible')
+        if button.count() == 0:
+            # Not offered from here: from sign-in, or (to resend) from "Create an account".
+            task(page, "register" if name == "resend" else "signin")
+        page.locator(f'#signin [data-goto="{name}"]:visible').first.click()
+    expect(page.locator("#signin")).to_have_attribute("data-task", name)
+
+
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Sign in with the email/password form."""
-    page.get_by_label("Email", exact=True).first.fill(email)
+    task(page, "signin")
+    page.locator("#login-email").fill(email)
     page.locator("#login-password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def register(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Open "Create an account" and submit it."""
-    details = page.locator("#register-details")
-    if details.get_attribute("open") is None:
-        page.locator("#register-details > summary").click()
+    """Go to "Create an account" and submit it."""
+    task(page, "register")
     page.locator("#register-email").fill(email)
     page.locator("#register-password").fill(password)
     page.get_by_role("button", name="Create account").click()
@@ -107,6 +121,16 @@ def account_row(page: Page, label: str) -> Any:
     """The account list entry whose name is ``label``."""
     return page.locator("#accounts-list > li").filter(
         has=page.locator(".account-name", has_text=label))
+
+
+def account_menu(page: Page, label: str, action: str) -> None:
+    """Open the chooser's menu of the account ``label`` and press the item named ``action``
+    (its accessible name, e.g. "Log out ada@example.com")."""
+    row = account_row(page, label)
+    item = row.get_by_role("button", name=action, exact=True)
+    if not item.is_visible():
+        row.get_by_role("button", name=f"More for {label}").click()
+    item.click()
 
 
 def emailed_link(live: LiveServer, to: str, page_name: str, timeout: float = 10) -> str:

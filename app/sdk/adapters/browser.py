@@ -32,6 +32,12 @@ except ImportError:  # CPython: no browser here.
     create_proxy = None
     to_js = None
 
+#: Request header of the quiet-errors opt-in, and the response header with the real status
+#: (``server/quiet_status.py``); response header names arrive in lower case.
+QUIET_HEADER = "X-Latchkey-Quiet-Errors"
+STATUS_HEADER = "x-latchkey-status"
+EMPTY_HEADER = "x-latchkey-empty"
+
 #: The prefix realm-web puts before every key, so both SDKs share sessions on one origin.
 REALM_WEB_PREFIX = "realm-web"
 
@@ -57,7 +63,12 @@ class FetchTransport:
         # Credentialed like realm-web's link request: the server binds a social login or link
         # to this browser with a cookie (path of its callback only) that a page on another
         # origin stores only from a credentialed answer. The API sets no other cookie.
-        init: dict[str, Any] = {"method": request.method, "headers": request.headers,
+        # The quiet-errors header asks our server to answer an expected 4xx with 200 and the
+        # real status in X-Latchkey-Status (server/quiet_status.py), so the browser's console
+        # shows no red line for a wrong password; the status is put back below. An empty answer
+        # comes with the body "null" (else Chromium shows it as cancelled) and is emptied again.
+        headers = {**request.headers, QUIET_HEADER: "1"}
+        init: dict[str, Any] = {"method": request.method, "headers": headers,
                                 "credentials": "include"}
         if request.body is not None:
             init["body"] = request.body
@@ -68,8 +79,13 @@ class FetchTransport:
             entries = browser.Object.fromEntries(reply.headers.entries()).to_py()
         except JsException as exc:
             raise OSError(f"fetch failed: {exc}") from exc
-        headers = {str(name): str(value) for name, value in entries.items()}
-        return Response(int(reply.status), headers, str(text))
+        answer = {str(name): str(value) for name, value in entries.items()}
+        status = int(reply.status)
+        real = answer.pop(STATUS_HEADER, "")
+        if status == 200 and real.isdigit():
+            status = int(real)
+        body = "" if answer.pop(EMPTY_HEADER, "") == "1" else str(text)
+        return Response(status, answer, body)
 
 
 class LocalStorage(Storage):
