@@ -244,11 +244,17 @@ def test_chooser_management_and_other_ways_to_sign_in(page: Page, pending_server
     page.keyboard.press("Escape")
     expect(page.locator("html")).to_have_attribute("data-view", "account")
 
-    # Password change through the reset mail; no sessions section without the SDK's sessions.
+    # Password change through the reset mail.
     page.get_by_role("button", name="Email me a link to change it").click()
     expect(page.locator("#password-form-message")).to_contain_text("We sent a link to erin")
     emailed_link(pending_server, "erin@example.com", "reset.html")
-    expect(page.locator("#sessions-section")).to_be_hidden()
+
+    # Where you're signed in (user.sessions): this device is listed; the others can be ended.
+    expect(page.locator("#sessions-section")).to_be_visible()
+    expect(page.locator("#sessions-list")).to_contain_text("This device")
+    page.get_by_role("button", name="Sign out everywhere else").click()
+    expect(page.locator("#sessions-message")).to_contain_text("Signed out everywhere else")
+    expect(page.locator("#sessions-list li")).to_have_count(1)
 
     # The app's own login function (enabled in the demo config).
     page.get_by_role("button", name="Add another account").click()
