@@ -51,7 +51,7 @@ VENDOR = {
     "/vendor/pyodide": REPO_ROOT / "node_modules" / "pyodide",
     "/vendor/pyscript": REPO_ROOT / "node_modules" / "@pyscript" / "core" / "dist",
 }
-PAGES = ("index.html", "confirm.html", "reset.html", "pyscript.toml")
+PAGES = ("index.html", "confirm.html", "reset.html", "pyscript.toml", "admin.html", "admin.toml")
 #: The Python an embedding page copies into Pyodide: the SDK plus the JS bridge, never the
 #: CPython-only adapter or the PyScript page code.
 EMBED_SOURCES = ("app/__init__.py", "app/messages.py", "app/embed.py", "app/sdk/**/*.py")
@@ -71,6 +71,8 @@ BASE_CSP = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+#: Directives a page narrows: the admin console shows no pictures, so none from other hosts.
+PAGE_CSP = {"admin.html": {"img-src": "'self'"}}
 PAGE_HEADERS = {
     "Cache-Control": REVALIDATE,
     "X-Content-Type-Options": "nosniff",
@@ -133,10 +135,12 @@ def picture_origins(settings: Settings) -> tuple[str, ...]:
     return tuple(sorted(origins))
 
 
-def content_security_policy(html: str, img_sources: Iterable[str] = ()) -> str:
+def content_security_policy(html: str, img_sources: Iterable[str] = (),
+                            narrowed: dict[str, str] | None = None) -> str:
     """The policy for one page: ``BASE_CSP`` plus the hashes of its inline scripts, and
-    ``img_sources`` (e.g. ``picture_origins(settings)``) added to ``img-src``."""
-    directives = dict(BASE_CSP)
+    ``img_sources`` (e.g. ``picture_origins(settings)``) added to ``img-src``; ``narrowed``
+    (``PAGE_CSP``) replaces whole directives."""
+    directives = {**BASE_CSP, **(narrowed or {})}
     hashes = inline_script_hashes(html)
     if hashes:
         directives["script-src"] += " " + " ".join(hashes)
@@ -157,7 +161,8 @@ def _page(root: Path, name: str, url: str | None = None,
         cached = cache.get("csp")
         if cached is None or cached[0] != mtime:
             html = path.read_text(encoding="utf-8")
-            cached = cache["csp"] = (mtime, content_security_policy(html, img_sources))
+            cached = cache["csp"] = (mtime, content_security_policy(
+                html, () if name in PAGE_CSP else img_sources, PAGE_CSP.get(name)))
         return cached[1]
 
     async def serve(request: Request) -> Response:
@@ -224,6 +229,8 @@ def frontend_routes(root: Path = REPO_ROOT, *,
     if (root / "index.html").exists():
         routes.append(_page(root, "index.html", "/", img_sources))
     routes += [_page(root, name, None, img_sources) for name in PAGES if (root / name).exists()]
+    if (root / "admin.html").exists():
+        routes.append(_page(root, "admin.html", "/admin"))
     routes.append(_embed_bundle(root))
     routes.append(Mount("/app", app=_static(root / "app", REVALIDATE)))
     routes.append(Mount("/static", app=_static(root / "static", REVALIDATE, public=True)))
