@@ -51,7 +51,7 @@ VENDOR = {
     "/vendor/pyodide": REPO_ROOT / "node_modules" / "pyodide",
     "/vendor/pyscript": REPO_ROOT / "node_modules" / "@pyscript" / "core" / "dist",
 }
-PAGES = ("index.html", "confirm.html", "reset.html", "pyscript.toml", "admin.html", "admin.toml")
+PAGES = ("index.html", "confirm.html", "reset.html", "pyscript.toml")
 #: The Python an embedding page copies into Pyodide: the SDK plus the JS bridge, never the
 #: CPython-only adapter or the PyScript page code.
 EMBED_SOURCES = ("app/__init__.py", "app/messages.py", "app/embed.py", "app/sdk/**/*.py")
@@ -229,14 +229,13 @@ def frontend_routes(root: Path = REPO_ROOT, *,
     if (root / "index.html").exists():
         routes.append(_page(root, "index.html", "/", img_sources))
     routes += [_page(root, name, None, img_sources) for name in PAGES if (root / name).exists()]
-    if (root / "admin.html").exists():
-        routes.append(_page(root, "admin.html", "/admin"))
     routes.append(_embed_bundle(root))
     routes.append(Mount("/app", app=_static(root / "app", REVALIDATE)))
     routes.append(Mount("/static", app=_static(root / "static", REVALIDATE, public=True)))
     # The runtimes, precompressed, plus Pyodide's quick start. (Imported here, so that
     # ``python -m server.assets`` does not find itself imported already.)
-    from . import assets
+    from . import assets, console_page
 
+    routes += console_page.console_routes(root)
     routes += assets.vendor_routes(VENDOR, public=[p for p in VENDOR if p.endswith("pyodide")])
     return routes

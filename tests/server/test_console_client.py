@@ -10,7 +10,9 @@ The console's browser side (``admin.html``) is tested in Chromium in
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +30,7 @@ from tests.conftest import LiveServer, make_settings, start_server
 from .admin_helpers import Admin, make_admin_key
 
 PASSWORD = "correct horse 1"
+REPO = Path(__file__).resolve().parents[2]
 
 
 class Spy:
@@ -173,3 +176,26 @@ def test_charts_draw_every_bucket_and_say_it_in_words() -> None:
     assert chart.summary(chart.Series("failed logins", [0, 0]), starts, "2 hours") == (
         "No failed logins in the last 2 hours.")
     assert chart.table_rows(starts, [ins, ups])[2] == [chart.day_label(starts[2]), "7", "2"]
+
+
+def test_the_console_page_and_its_config_made_from_the_app_tree(live: LiveServer):
+    with httpx.Client(base_url=live.base_url) as http:
+        for url in ("/admin", "/admin.html"):
+            page = http.get(url)
+            assert page.status_code == 200 and 'config="/admin.json"' in page.text
+            policy = dict(part.strip().split(" ", 1) for part in
+                          page.headers["content-security-policy"].split(";"))
+            # No pictures from anywhere else on the console; the rest as on the other pages.
+            assert policy["img-src"] == "'self'" and policy["connect-src"] == "'self'"
+            assert page.headers["referrer-policy"] == "no-referrer"
+        config = http.get("/admin.json").json()
+    page_config = tomllib.loads((REPO / "pyscript.toml").read_text())
+    assert config["interpreter"] == page_config["interpreter"] == "/vendor/pyodide-boot.mjs"
+    assert config["plugins"] == page_config["plugins"] and "packages" not in config
+    # Every module the console may import, whatever the SDK holds today; never the CPython
+    # adapter, and not the page's own script.
+    wanted = {p.relative_to(REPO).as_posix() for pattern in ("app/sdk/**/*.py", "app/console/*.py")
+              for p in REPO.glob(pattern) if "__pycache__" not in p.parts}
+    wanted = (wanted | {"app/__init__.py"}) - {"app/sdk/adapters/native.py",
+                                               "app/console/main.py"}
+    assert config["files"] == {f"/{rel}": f"./{rel}" for rel in wanted}
