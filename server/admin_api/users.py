@@ -102,8 +102,9 @@ async def list_users(services: Services, *, status: str | None, provider_types: 
 
 
 async def search(services: Services, query: str | None, limit: str | None) -> list[dict[str, Any]]:
-    """Users by id (24 hex digits), else by the start of their email/password address (in any
-    case or Unicode form, as ``server.emails`` compares addresses)."""
+    """Users by id (24 hex digits), else by the start of an address: their email/password
+    account's (in any case or Unicode form, as ``server.emails`` compares addresses) or one a
+    login provider gave (as given, against the query's normal form)."""
     text = (query or "").strip()
     if not text or len(text) > MAX_QUERY or not text.isprintable():
         raise bad_request("q must be an email address or its start, or a user id",

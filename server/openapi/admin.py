@@ -117,9 +117,9 @@ USER_OPERATIONS: tuple[Operation, ...] = (
                    409: "The address has an account (`AccountNameInUse`)."}),
     _admin("get", paths.USER_SEARCH, "adminSearchUsers",
            ADDITION + "find users by id or email prefix",
-           "`q` is a user id (24 hex digits), or the start of an email/password address "
-           "(compared in any case or Unicode form). Social identities' addresses are not "
-           "searched.",
+           "`q` is a user id (24 hex digits), or the start of an address: of an "
+           "email/password account (compared in any case or Unicode form), or the one a "
+           "login provider gave an identity (compared as given with `q` in lower case).",
            query=(_query("q", "A user id, or the start of an address.", required=True),
                   _LIMIT),
            ok=_list("AdminUser", "The users found, by address."),

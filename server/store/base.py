@@ -241,8 +241,9 @@ class Store(Protocol):
         of one of ``provider_types`` when any are given."""
         ...
     async def find_users_by_email_prefix(self, prefix: str, limit: int) -> list[UserRecord]:
-        """Users whose email/password account's normalised address (``email_key``) starts with
-        ``prefix`` (already normalised), ordered by that address."""
+        """Users whose email/password account's normalised address (``email_key``), or the
+        ``email`` an identity's provider gave (as stored), starts with ``prefix`` (already
+        normalised); ordered by that address, each user once."""
         ...
     async def list_user_sessions(self, user_id: str) -> list[Session]:
         """The sessions of a user, oldest first."""

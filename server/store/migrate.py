@@ -49,7 +49,12 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "expires_at")),
     ("api_keys", ("id", "user_id", "name", "key_hash", "disabled", "created_at")),
     ("documents", ("collection", "key", "doc")),
+    ("admin_keys", ("id", "name", "public_key", "key_hash", "disabled", "created_at")),
+    ("admin_sessions", ("id", "key_id", "token_hash", "device_id", "created_at",
+                        "expires_at")),
 )
+#: Tables added to the schema later: a source made before them has none, and copies no rows.
+LATER_TABLES = frozenset({"admin_keys", "admin_sessions"})
 #: Tables emptied by ``force``; ``meta`` is merged instead, keeping the target's schema version.
 REPLACED = (*(name for name, _ in TABLES), "rate_events")
 SIGNING_KEY = "signing_key"
@@ -77,7 +82,7 @@ async def migrate_store(source: Path, target_url: str, *, force: bool = False,
         async with conn, conn.transaction():
             await _lock_and_check(conn, force)
             counts = {name: await _copy(src, conn, name, _present(src, name, cols))
-                      for name, cols in TABLES}
+                      for name, cols in TABLES if _has_table(src, name)}
             if "email_key" not in _present(src, "userpass_accounts", ("email_key",)):
                 # A source from before normalised addresses: the target fills them in, as
                 # opening that source would have (email_keys).
@@ -117,7 +122,7 @@ def _snapshot(path: Path) -> Iterator[sqlite3.Connection]:
                                                 " WHERE type='table'")}
         except sqlite3.Error as exc:
             raise MigrateError(f"{path} is not a readable SQLite database: {exc}.") from exc
-        missing = sorted({name for name, _ in TABLES} - names)
+        missing = sorted({name for name, _ in TABLES} - names - LATER_TABLES)
         if missing:
             raise MigrateError(f"{path} is not a Latchkey store: it has no table "
                                f"{', '.join(missing)}.")
@@ -153,6 +158,11 @@ async def _copy(src: sqlite3.Connection, conn: AsyncConnection[Any], table: str,
             await copy.write_row(row)
             count += 1
     return count
+
+
+def _has_table(src: sqlite3.Connection, table: str) -> bool:
+    return src.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                       (table,)).fetchone() is not None
 
 
 def _present(src: sqlite3.Connection, table: str, cols: tuple[str, ...]) -> tuple[str, ...]:
@@ -193,9 +203,9 @@ async def _verify(conn: AsyncConnection[Any], counts: dict[str, int]) -> None:
     for name, _ in TABLES:
         cur = await conn.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(name)))
         row = await cur.fetchone()
-        if row is None or row[0] != counts[name]:
+        if row is None or row[0] != counts.get(name, 0):
             raise MigrateError(f"The target's {name} table has {row and row[0]} rows after the "
-                               f"copy, not {counts[name]}; nothing was copied.")
+                               f"copy, not {counts.get(name, 0)}; nothing was copied.")
 
 
 def describe_url(url: str) -> str:

@@ -8,6 +8,7 @@ the old refresh and access tokens, passwords, API key and reset link, and every 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from psycopg import sql
 
 from app.sdk import routes
+from server.admin_api import paths as admin_paths
 from server.settings import REPO_ROOT
 from server.store.migrate import TABLES, describe_url
 from tests.postgres_fixture import PostgresServer
@@ -80,6 +82,7 @@ def test_a_filled_sqlite_store_moves_to_postgresql(postgres_server: PostgresServ
     try:
         with old.client() as http:
             made = fill(Api(http))
+            made["admin"] = admin_session(tmp_path, old, f"sqlite:{source}", http)
     finally:
         old.stop()
     [reset_mail] = read_outbox(old.data_dir)
@@ -91,7 +94,8 @@ def test_a_filled_sqlite_store_moves_to_postgresql(postgres_server: PostgresServ
     counts = dict(line.split() for line in done.stdout.splitlines()[1:-1])
     assert counts == {"users": "3", "identities": "4", "userpass_accounts": "3",
                       "userpass_tokens": "1", "sessions": "3", "api_keys": "1",
-                      "documents": "1", "meta": "1"}, done.stdout
+                      "documents": "1", "admin_keys": "1", "admin_sessions": "1",
+                      "meta": "1"}, done.stdout
     assert "existing tokens stay valid" in done.stdout
     assert rows(target) == rows(f"sqlite:{source}")
 
@@ -104,8 +108,30 @@ def test_a_filled_sqlite_store_moves_to_postgresql(postgres_server: PostgresServ
     assert not (new.data_dir / "signing-key").exists()
 
 
+def admin_session(tmp: Path, server: ServeProcess, database_url: str,
+                  http: Any) -> dict[str, str]:
+    """An admin key made with ``serve.py admin-keys create``, and a session of it."""
+    made = subprocess.run([sys.executable, "serve.py", "--data-dir", str(server.data_dir),
+                           "--config", str(tmp / f"{server.name}.toml"), "--database",
+                           database_url, "admin-keys", "create", "mover"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    pair = json.loads(made.stdout)
+    login = http.post(admin_paths.LOGIN, json={"username": pair["public_key"],
+                                               "apiKey": pair["private_key"]})
+    assert login.status_code == 200, login.text
+    return {**pair, **login.json()}
+
+
 def _check_everything_works(api: Api, made: dict[str, Any], reset_mail: str) -> None:
     http = api.http
+    # The admin key and its session came along.
+    admin = made["admin"]
+    assert http.post(admin_paths.SESSION, headers=auth(admin["refresh_token"])).status_code \
+        == 201
+    assert http.post(admin_paths.LOGIN, json={"username": admin["public_key"],
+                                              "apiKey": admin["private_key"]}).status_code \
+        == 200
     for name in ("ann", "bob", "anon"):
         old = made[name]
         assert api.profile(old["access_token"]).json()["user_id"] == old["user_id"]

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+import serve
 from server.admin_api import paths
 from server.openapi.operations import OPERATIONS
 from server.settings import DEFAULT_CONFIG, REPO_ROOT
@@ -119,43 +120,53 @@ def test_failed_logins_are_limited(live: LiveServer, http: httpx.Client) -> None
     assert int(resp.headers["Retry-After"]) > 0
 
 
-def _cli(live: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "serve.py", "--data-dir", str(live.data_dir), "--config",
-         str(DEFAULT_CONFIG), "--database", live.settings.database_url, "admin-keys", *args],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+def _args(live: LiveServer, *args: str) -> list[str]:
+    return ["--data-dir", str(live.data_dir), "--config", str(DEFAULT_CONFIG), "--database",
+            live.settings.database_url, "admin-keys", *args]
 
 
-def test_admin_keys_command_disable_and_delete_end_sessions(live: LiveServer,
-                                                            http: httpx.Client) -> None:
-    made = _cli(live, "create", "from the command line")
+def _cli(live: LiveServer, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """``serve.py admin-keys ...`` in this process (``serve.main``): its status and output."""
+    status = serve.main(_args(live, *args))
+    out = capsys.readouterr()
+    return status, out.out + out.err
+
+
+def test_admin_keys_command_disable_and_delete_end_sessions(
+        live: LiveServer, http: httpx.Client, capsys: pytest.CaptureFixture[str]) -> None:
+    # Once as its own process: stdout holds exactly one JSON object.
+    made = subprocess.run([sys.executable, "serve.py", *_args(live, "create", "from the CLI")],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
-    pair = json.loads(made.stdout)  # exactly one JSON object on stdout
+    pair = json.loads(made.stdout)
     assert set(pair) >= {"public_key", "private_key"}
     admin = Admin(http, live.settings, pair["public_key"], pair["private_key"])
-    listed = _cli(live, "list")
-    assert pair["public_key"] in listed.stdout and "from the command line" in listed.stdout
-    assert pair["private_key"] not in listed.stdout + listed.stderr
+    status, listed = _cli(live, capsys, "list")
+    assert status == 0 and pair["public_key"] in listed and "from the CLI" in listed
+    assert pair["private_key"] not in listed
 
-    assert _cli(live, "disable", pair["public_key"]).returncode == 0
+    assert _cli(live, capsys, "disable", pair["public_key"])[0] == 0
     assert_error(http.get(paths.PROFILE, headers=admin.headers), 401, "InvalidSession")
     assert_error(http.post(paths.SESSION, headers=auth(admin.session["refresh_token"])), 401,
                  "InvalidSession")
     assert_error(http.post(paths.LOGIN, json={"username": pair["public_key"],
                                               "apiKey": pair["private_key"]}),
                  401, "AuthError", "admin API key is disabled")
-    assert _cli(live, "enable", pair["public_key"]).returncode == 0
+    assert _cli(live, capsys, "enable", pair["public_key"])[0] == 0
     admin = Admin(http, live.settings, pair["public_key"], pair["private_key"])
 
-    assert _cli(live, "delete", "from the command line").returncode == 0
+    assert _cli(live, capsys, "delete", "from the CLI")[0] == 0
     assert_error(http.get(paths.PROFILE, headers=admin.headers), 401, "InvalidSession")
     assert_error(http.post(paths.LOGIN, json={"username": pair["public_key"],
                                               "apiKey": pair["private_key"]}),
                  401, "AuthError", "invalid admin API key")
-    assert _cli(live, "delete", "from the command line").returncode == 1
-    assert _cli(live, "create", "").returncode == 2
-
-
+    assert _cli(live, capsys, "delete", "from the CLI")[0] == 1
+    assert _cli(live, capsys, "create")[0] == 2
+    status, text = _cli(live, capsys, "create", "x" * 200)
+    assert status == 1 and "1 to 128" in text
+    assert _cli(live, capsys, "create", "twice")[0] == 0
+    status, text = _cli(live, capsys, "create", "twice")
+    assert status == 1 and "exists already" in text
 
 
 @pytest.mark.parametrize("op", [op for op in OPERATIONS if op.security in ADMIN],

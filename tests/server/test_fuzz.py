@@ -260,6 +260,12 @@ def variants(op: Operation) -> list[dict[str, Any]]:
     return [{"path_parameters": app}]
 
 
+def budget(op: Operation) -> int:
+    """Examples per run: a third for the Admin API's operations, which share one token check and
+    one group and app check (``server.admin_api.auth``) and are many, to keep the suite's time."""
+    return max(3, FUZZ_EXAMPLES // 3) if op.security in ADMIN else FUZZ_EXAMPLES
+
+
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.operation_id)
 def test_fuzz_operation(fuzz: Fuzz, op: Operation) -> None:
     operation = fuzz.schema[op.path][op.method.upper()]
@@ -273,12 +279,12 @@ def test_fuzz_operation(fuzz: Fuzz, op: Operation) -> None:
         # The valid run's examples are shared among the variants (the providers, say).
         strategy = operation.as_strategy(GenerationMode.POSITIVE, **parts)
         valid += run(fuzz, op, strategy, live_token=True, real_key=True,
-                     examples=max(3, FUZZ_EXAMPLES // len(fixed)))
+                     examples=max(3, budget(op) // len(fixed)))
     invalid = operation.as_strategy(GenerationMode.NEGATIVE,
                                     path_parameters=fixed[0]["path_parameters"])
-    run(fuzz, op, invalid, live_token=True, examples=FUZZ_EXAMPLES)
+    run(fuzz, op, invalid, live_token=True, examples=budget(op))
     if op.security is not None:
-        run(fuzz, op, invalid, live_token=False, examples=FUZZ_EXAMPLES)
+        run(fuzz, op, invalid, live_token=False, examples=budget(op))
     if op.security in (ACCESS, REFRESH, *ADMIN):
         # The live token got the fuzz past the token check.
         assert set(valid) - {401}, valid

@@ -119,6 +119,16 @@ async def test_search_by_email_prefix(store: Store) -> None:
     assert [u.id for u in await store.find_users_by_email_prefix("ad", 1)] == ["u1"]
     assert await store.find_users_by_email_prefix("zed", 10) == []
     assert await store.find_users_by_email_prefix("a\x00", 10) == []
+    # Social identities are found by the address their provider gave, merged in order, and a
+    # user with both kinds is listed once.
+    await store.create_user(_user("g1"), Identity("oauth2-google", "g-1", "p",
+                                                  {"email": "adele@gmail.com"}))
+    await store.add_identity("u2", Identity("oauth2-google", "g-2", "p",
+                                            {"email": "adam@example.com"}))
+    assert [u.id for u in await store.find_users_by_email_prefix("ad", 10)] == [
+        "u1", "u2", "g1"]
+    assert [u.id for u in await store.find_users_by_email_prefix("adele", 10)] == ["g1"]
+    assert [u.id for u in await store.find_users_by_email_prefix("ad", 2)] == ["u1", "u2"]
 
 
 async def test_a_users_sessions_listed_and_ended_at_once(store: Store) -> None:
@@ -151,3 +161,22 @@ async def test_pending_registrations(store: Store) -> None:
     assert await store.delete_pending_userpass("used@example.com") is False
     assert await store.get_userpass("used@example.com") is not None
     assert await store.delete_pending_userpass("done@example.com") is True
+
+
+async def test_a_provider_page_walks_past_disabled_users(store: Store) -> None:
+    # More disabled users in a row than one batch of candidates holds.
+    for n in range(40):
+        uid = f"u{n:03d}"
+        await store.create_user(_user(uid, disabled=n < 30),
+                                Identity("oauth2-google" if n % 2 else "anon-user", uid, "p"))
+    enabled = await store.list_users_page(None, 3, disabled=False,
+                                          provider_types=("oauth2-google",))
+    assert [u.id for u in enabled] == ["u031", "u033", "u035"]
+    merged = await store.list_users_page("u031", 4, disabled=False,
+                                         provider_types=("anon-user", "oauth2-google"))
+    assert [u.id for u in merged] == ["u032", "u033", "u034", "u035"]
+    anything = await store.list_users_page("u005", 3, provider_types=("oauth2-google",
+                                                                      "anon-user"))
+    assert [u.id for u in anything] == ["u006", "u007", "u008"]
+    assert await store.list_users_page("u039", 3, disabled=False,
+                                       provider_types=("oauth2-google",)) == []

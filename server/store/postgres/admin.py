@@ -25,7 +25,11 @@ INDEXES: tuple[LiteralString, ...] = (
     'CREATE INDEX IF NOT EXISTS userpass_email_key_c ON userpass_accounts (email_key COLLATE "C")',
     'CREATE INDEX IF NOT EXISTS userpass_pending_c ON userpass_accounts (id COLLATE "C")'
     " WHERE confirmed = 0",
+    # Identities by the email address their provider gave (social logins), for the search.
+    "CREATE INDEX IF NOT EXISTS identities_email_c ON identities"
+    " (((data::json ->> 'email')) COLLATE \"C\")",
 )
+_EMAIL: LiteralString = "((data::json ->> 'email')) COLLATE \"C\""
 
 
 class Admin(Connection):
@@ -115,15 +119,20 @@ class Admin(Connection):
                               provider_types: tuple[str, ...] = ()) -> list[UserRecord]:
         if _absent(after or "", *provider_types):
             return []
+        if provider_types and disabled is not True:
+            return await self._read(lambda c: _page_by_provider(
+                c, after or "", limit, disabled, provider_types))
         params: list[Any] = [after or ""]
         query: LiteralString = _USER + ' WHERE u.id COLLATE "C" > %s'
         if disabled is not None:
+            # Few users are disabled: walk them in id order (users_disabled_id_c), and check
+            # the providers of each.
             query += " AND u.disabled = %s"
             params.append(int(disabled))
         if provider_types:
-            query += (" AND u.id IN (SELECT user_id FROM identities WHERE provider_type ="
-                      ' ANY(%s) AND user_id COLLATE "C" > %s)')
-            params += [list(provider_types), after or ""]
+            query += (" AND EXISTS (SELECT 1 FROM identities p WHERE p.user_id = u.id"
+                      " AND p.provider_type = ANY(%s))")
+            params.append(list(provider_types))
         query += ' ORDER BY u.id COLLATE "C" LIMIT %s'
         rows = await self._read(_all(query, (*params, limit)))
         return [_user(r) for r in rows]
@@ -131,13 +140,28 @@ class Admin(Connection):
     async def find_users_by_email_prefix(self, prefix: str, limit: int) -> list[UserRecord]:
         if _absent(prefix):
             return []
-        rows = await self._read(_all(
-            _USER + " JOIN identities i ON i.user_id = u.id AND i.provider_type='local-userpass'"
-            " JOIN userpass_accounts a ON a.id = i.id"
-            ' WHERE a.email_key COLLATE "C" >= %s AND a.email_key COLLATE "C" < %s'
-            ' ORDER BY a.email_key COLLATE "C" LIMIT %s',
-            (prefix, prefix + "\U0010ffff", limit)))
-        return [_user(r) for r in rows]
+        bounds = (prefix, prefix + "\U0010ffff", limit)
+
+        async def fn(c: Cursor) -> list[UserRecord]:
+            await c.execute(
+                "SELECT a.email_key AS k, i.user_id AS uid FROM userpass_accounts a"
+                " JOIN identities i ON i.provider_type='local-userpass' AND i.id = a.id"
+                ' WHERE a.email_key COLLATE "C" >= %s AND a.email_key COLLATE "C" < %s'
+                ' ORDER BY a.email_key COLLATE "C" LIMIT %s', bounds)
+            found = [(str(r["k"]), str(r["uid"])) for r in await c.fetchall()]
+            await c.execute(
+                "SELECT " + _EMAIL + " AS k, user_id AS uid FROM identities WHERE " + _EMAIL
+                + " >= %s AND " + _EMAIL + " < %s ORDER BY " + _EMAIL + " LIMIT %s", bounds)
+            found += [(str(r["k"]), str(r["uid"])) for r in await c.fetchall()]
+            users: dict[str, None] = {}
+            for _, uid in sorted(found):
+                users.setdefault(uid)
+            ids = list(users)[:limit]
+            await c.execute(_USER + " WHERE u.id = ANY(%s)", (ids,))
+            by_id = {str(r["id"]): _user(r) for r in await c.fetchall()}
+            return [by_id[uid] for uid in ids if uid in by_id]
+
+        return await self._read(fn)
 
     async def list_user_sessions(self, user_id: str) -> list[Session]:
         if _absent(user_id):
@@ -173,6 +197,41 @@ class Admin(Connection):
             return gone
 
         return False if _absent(email) else await self._run(fn)
+
+
+_ONE_TYPE: LiteralString = (
+    '(SELECT user_id FROM identities WHERE provider_type = %s AND user_id COLLATE "C" > %s'
+    ' ORDER BY user_id COLLATE "C" LIMIT %s)')
+
+
+async def _page_by_provider(c: Cursor, after: str, limit: int, disabled: bool | None,
+                            provider_types: tuple[str, ...]) -> list[UserRecord]:
+    # The first ``batch`` ids after ``after`` of each provider type, each one range of the index
+    # identities_provider_user_c, merged: the first ``batch`` of them all are among them. (A
+    # semi-join would read every identity of those types first.) Enabled users only: the few
+    # disabled ones found are skipped, and the walk goes on.
+    merged: LiteralString = " UNION ".join([_ONE_TYPE] * len(provider_types))
+    candidates: LiteralString = ('SELECT user_id FROM (' + merged + ') c'
+                                 ' ORDER BY user_id COLLATE "C" LIMIT %s')
+    users: LiteralString = (_USER + " WHERE u.id = ANY(%s)"
+                            + ("" if disabled is None else " AND u.disabled = 0")
+                            + ' ORDER BY u.id COLLATE "C"')
+    batch = limit if disabled is None else limit + 16
+    found: list[UserRecord] = []
+    while len(found) < limit:
+        params: list[Any] = []
+        for name in provider_types:
+            params += [name, after, batch]
+        await c.execute(candidates, (*params, batch))
+        ids = [str(r["user_id"]) for r in await c.fetchall()]
+        if not ids:
+            break
+        await c.execute(users, (ids,))
+        found += [_user(r) for r in (await c.fetchall())[:limit - len(found)]]
+        if len(ids) < batch:
+            break
+        after = ids[-1]
+    return found
 
 
 def _admin_key(row: DictRow) -> AdminKey:

@@ -18,8 +18,10 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS users_disabled_id ON users(disabled, id)",
     # Users with an identity of some provider types, in id order.
     "CREATE INDEX IF NOT EXISTS identities_provider_user ON identities(provider_type, user_id)",
-    # Pending registrations in id order (``userpass_accounts.id`` is UNIQUE, so indexed).
+    # Identities by the email address their provider gave (social logins), for the search.
+    "CREATE INDEX IF NOT EXISTS identities_email ON identities(json_extract(data, '$.email'))",
 )
+_EMAIL = "json_extract(data, '$.email')"
 
 
 class Admin(Connection):
@@ -96,35 +98,45 @@ class Admin(Connection):
     # Users.
     async def list_users_page(self, after: str | None, limit: int, disabled: bool | None = None,
                               provider_types: tuple[str, ...] = ()) -> list[UserRecord]:
-        where: list[str] = ["u.id > ?"]
-        params: list[object] = [after or ""]
-        if disabled is not None:
-            where.append("u.disabled = ?")
-            params.append(int(disabled))
-        if provider_types:
-            marks = ", ".join("?" * len(provider_types))
-            where.append(f"u.id IN (SELECT user_id FROM identities WHERE provider_type IN"
-                         f" ({marks}) AND user_id > ?)")
-            params += [*provider_types, after or ""]
-        # Only placeholders and fixed text go into the statement.
-        query = (f"SELECT u.* FROM users u WHERE {' AND '.join(where)}"  # noqa: S608
-                 " ORDER BY u.id LIMIT ?")
-
         def fn(c: sqlite3.Cursor) -> list[UserRecord]:
-            rows = c.execute(query, (*params, limit)).fetchall()
+            if provider_types and disabled is not True:
+                return _page_by_provider(c, after or "", limit, disabled, provider_types)
+            where = "u.id > ?"
+            params: list[object] = [after or ""]
+            if disabled is not None:
+                # Few users are disabled: walk them in id order (users_disabled_id), and check
+                # the providers of each.
+                where += " AND u.disabled = ?"
+                params.append(int(disabled))
+            if provider_types:
+                marks = ", ".join("?" * len(provider_types))
+                where += (" AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = u.id"
+                          f" AND i.provider_type IN ({marks}))")
+                params += provider_types
+            # Only placeholders and fixed text go into the statement.
+            rows = c.execute(f"SELECT u.* FROM users u WHERE {where}"  # noqa: S608
+                             " ORDER BY u.id LIMIT ?", (*params, limit)).fetchall()
             return [_user_of_row(c, r) for r in rows]
 
         return await self._read(fn)
 
     async def find_users_by_email_prefix(self, prefix: str, limit: int) -> list[UserRecord]:
         def fn(c: sqlite3.Cursor) -> list[UserRecord]:
-            rows = c.execute(
-                "SELECT u.* FROM userpass_accounts a"
+            bounds = (prefix, prefix + "\U0010ffff", limit)
+            found = [(str(r[0]), str(r[1])) for r in c.execute(
+                "SELECT a.email_key, i.user_id FROM userpass_accounts a"
                 " JOIN identities i ON i.provider_type='local-userpass' AND i.id = a.id"
-                " JOIN users u ON u.id = i.user_id"
                 " WHERE a.email_key >= ? AND a.email_key < ? ORDER BY a.email_key LIMIT ?",
-                (prefix, prefix + "\U0010ffff", limit)).fetchall()
-            return [_user_of_row(c, r) for r in rows]
+                bounds)]
+            found += [(str(r[0]), str(r[1])) for r in c.execute(
+                f"SELECT {_EMAIL}, user_id FROM identities WHERE {_EMAIL} >= ?"  # noqa: S608
+                f" AND {_EMAIL} < ? ORDER BY {_EMAIL} LIMIT ?", bounds)]
+            users = []
+            for uid in _first_users(found, limit):
+                row = c.execute("SELECT * FROM users WHERE id=?", (uid,)).fetchone()
+                if row is not None:
+                    users.append(_user_of_row(c, row))
+            return users
 
         return await self._read(fn)
 
@@ -156,6 +168,43 @@ class Admin(Connection):
             return bool(gone)
 
         return await self._run(fn)
+
+
+def _page_by_provider(c: sqlite3.Cursor, after: str, limit: int, disabled: bool | None,
+                      provider_types: tuple[str, ...]) -> list[UserRecord]:
+    # The first ``batch`` ids after ``after`` of each provider type, each one range of the index
+    # identities_provider_user, merged: the first ``batch`` of them all are among them. (One
+    # IN (...) over the identities would read every identity of those types first.) Enabled
+    # users only: the few disabled ones found are skipped, and the walk goes on.
+    one = ("SELECT user_id FROM (SELECT user_id FROM identities WHERE provider_type = ?"
+           " AND user_id > ? ORDER BY user_id LIMIT ?)")
+    merged = " UNION ".join([one] * len(provider_types)) + " ORDER BY 1 LIMIT ?"
+    batch = limit if disabled is None else limit + 16
+    found: list[UserRecord] = []
+    while len(found) < limit:
+        params: list[object] = []
+        for name in provider_types:
+            params += [name, after, batch]
+        ids = [str(r[0]) for r in c.execute(merged, (*params, batch))]
+        if not ids:
+            break
+        marks = ", ".join("?" * len(ids))
+        rows = c.execute(f"SELECT * FROM users WHERE id IN ({marks})"  # noqa: S608
+                         + ("" if disabled is None else " AND disabled = 0")
+                         + " ORDER BY id", ids).fetchall()
+        found += [_user_of_row(c, r) for r in rows[:limit - len(found)]]
+        if len(ids) < batch:
+            break
+        after = ids[-1]
+    return found
+
+
+def _first_users(found: list[tuple[str, str]], limit: int) -> list[str]:
+    """The users of (address, user id) pairs, by address, each once, at most ``limit``."""
+    users: dict[str, None] = {}
+    for _, uid in sorted(found):
+        users.setdefault(uid)
+    return list(users)[:limit]
 
 
 def _admin_key(row: sqlite3.Row) -> AdminKey:
