@@ -114,6 +114,16 @@ def test_bad_key_then_sign_in_page_filter_and_search(page: Page, live: LiveServe
     expect(page.locator("#who-key")).to_have_text(key["public_key"])
     expect(caption(page)).to_have_text("Users 1 to 11, in id order.")
     expect(page.locator("#users-head th[aria-sort='ascending']")).to_have_text("User id")
+    # The activity charts come from the audit log; without one (404) the section is hidden.
+    if HAS_AUDIT:
+        daily = page.get_by_role("img", name="sign-ins in the last 30 days")
+        expect(daily).to_be_visible()
+        expect(page.locator("#chart-daily rect.series-1")).to_have_count(30)
+        expect(page.locator("#chart-hourly rect")).to_have_count(48)
+        page.locator("#chart-hourly summary").click()
+        expect(page.locator("#chart-hourly table tbody tr")).to_have_count(48)
+    else:
+        expect(page.locator("#activity")).to_be_hidden()
     # The session is in this tab's sessionStorage, never in localStorage, and the private key
     # is not kept at all.
     stored = page.evaluate("() => [JSON.stringify(sessionStorage), localStorage.length]")
