@@ -29,7 +29,7 @@ from .ui_helpers import REPO, open_app, shot, violations, watch
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse 1"
-EMAILS = [f"user{i}@example.com" for i in range(8)]
+EMAILS = [f"user{i}@example.com" for i in range(6)]
 PENDING = "waiting@example.com"
 HAS_AUDIT = hasattr(admin_paths, "AUDIT_LOG")
 
@@ -55,8 +55,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def key(live: LiveServer) -> dict[str, str]:
-    """An admin key, and the users the console shows: 8 email/password users (user1 has a
-    device, an API key and custom data), 3 anonymous users and one pending registration."""
+    """An admin key, and the users the console shows: 6 email/password users (user1 has a
+    device, an API key and custom data), 5 anonymous users and one pending registration."""
     made = admin_key_command(live, "console tests")
     app = routes.app_path(live.app_id)
     with httpx.Client(base_url=live.base_url) as http:
@@ -66,7 +66,7 @@ def key(live: LiveServer) -> dict[str, str]:
             resp = admin.post(admin_paths.USERS, {"email": email, "password": PASSWORD})
             assert resp.status_code == 201, resp.text
             ids[email] = resp.json()["_id"]
-        for _ in range(3):
+        for _ in range(5):
             assert http.post(f"{app}/auth/providers/anon-user/login", json={}).status_code == 200
         login = http.post(f"{app}/auth/providers/local-userpass/login",
                           json={"username": EMAILS[1], "password": PASSWORD}).json()
@@ -144,7 +144,7 @@ def test_bad_key_then_sign_in_page_filter_and_search(page: Page, live: LiveServe
 
     # Filters: the provider, then a status; a search by the start of an address.
     page.get_by_label("Provider").select_option("anon-user")
-    expect(caption(page)).to_have_text("Users 1 to 3, in id order.")
+    expect(caption(page)).to_have_text("Users 1 to 5, in id order.")
     expect(page.locator("#users-body")).to_contain_text("Anonymous user")
     page.get_by_label("Provider").select_option("")
     page.get_by_label("Status").select_option("disabled")
