@@ -18,6 +18,8 @@ from . import chart
 from .listing import Listing, pending_email, providers_of, user_email
 
 SVG_NS = "http://www.w3.org/2000/svg"
+#: Audit events a user's page shows (the newest).
+AUDIT_ROWS = 50
 PROVIDERS = {
     "local-userpass": "Email and password", "anon-user": "Anonymous", "api-key": "API key",
     "custom-function": "Custom function", "custom-token": "Custom JWT",
@@ -320,9 +322,14 @@ def render_audit(events: list[dict[str, Any]] | None) -> None:
     rows = [[when(e.get("time")), str(e.get("kind", "")), str(e.get("provider") or ""),
              str(e.get("address") or ""), str(e.get("reason") or e.get("actor") or "")]
             for e in events or []]
-    by_id("user-audit").replaceChildren(_table(
-        ("Time", "Event", "Provider", "Address", "Reason or admin key"), rows, "Audit trail",
-        "No events recorded for this user."))
+    table = _table(("Time", "Event", "Provider", "Address", "Reason or admin key"), rows,
+                   "Audit trail", "No events recorded for this user.")
+    if len(rows) >= AUDIT_ROWS:
+        by_id("user-audit").replaceChildren(table, el(
+            "p", f"The latest {AUDIT_ROWS} events; the Admin API's audit_log route pages "
+                 "through older ones.", class_="hint"))
+    else:
+        by_id("user-audit").replaceChildren(table)
 
 
 # Activity charts ------------------------------------------------------------------------------

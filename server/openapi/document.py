@@ -32,8 +32,8 @@ API v3.0 for users, as the `appservices` CLI calls it (with admin keys made by
   `MethodNotAllowed` with an `Allow` header. Every path answers CORS preflights (`OPTIONS`)
   for the origins in `[cors] allowed_origins`.
 - Not listed here: the front end that `serve.py` serves beside the API (the pages `/`,
-  `/index.html`, `/confirm.html`, `/reset.html`, `/pyscript.toml`; the page's Python under
-  `/app/`; `/static/`; `/embed/bundle.json`; and the vendored Pyodide and PyScript under
+  `/index.html`, `/confirm.html`, `/reset.html`, `/pyscript.toml`; the admin console
+  `/admin`, `/admin.html` and its config `/admin.json`; the page's Python under `/app/`; `/static/`; `/embed/bundle.json`; and the vendored Pyodide and PyScript under
   `/vendor/`).
 """
 

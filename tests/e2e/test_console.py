@@ -155,11 +155,16 @@ def test_bad_key_then_sign_in_page_filter_and_search(page: Page, live: LiveServe
     expect(caption(page)).to_have_text("1 users found for “USER1”.")
     expect(page.get_by_role("button", name=f"Open {EMAILS[1]}")).to_be_visible()
 
-    # A reload of the tab keeps the admin signed in; signing out ends it.
+    # A reload of the tab keeps the admin signed in. Its access token is refused (spoilt
+    # here): the console refreshes once and carries on with a new one.
+    page.evaluate("""() => {
+        const k = "latchkey-admin:session", s = JSON.parse(sessionStorage.getItem(k));
+        s.access_token = "spoilt"; sessionStorage.setItem(k, JSON.stringify(s)); }""")
     page.reload()
     page.wait_for_function("() => document.documentElement.dataset.ready === 'true'")
     expect(page.locator("html")).to_have_attribute("data-view", "users")
     expect(caption(page)).to_contain_text("Users 1 to")
+    assert "spoilt" not in page.evaluate("() => sessionStorage.getItem('latchkey-admin:session')")
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
     expect(page.locator("#key-form-message")).to_have_text("Signed out.")
