@@ -71,6 +71,7 @@ class Console:
         self.listing = Listing()
         self.user: dict[str, Any] | None = None
         self._busy: set[str] = set()
+        self._queued: dict[str, tuple[str, Handler, str]] = {}
         self._tasks: set[asyncio.Future[None]] = set()
 
     def spawn(self, awaitable: Awaitable[None]) -> None:
@@ -79,10 +80,14 @@ class Console:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def act(self, target: str, action: str, handler: Handler, busy: str = "") -> None:
+    def act(self, target: str, action: str, handler: Handler, busy: str = "", *,
+            queue: bool = False) -> None:
         """Run one action whose messages go next to ``target`` (``busy``: the element marked
-        ``aria-busy``, ``target`` by default), unless one is running there already."""
+        ``aria-busy``, ``target`` by default), unless one is running there already; with
+        ``queue``, it runs when that one ends instead (the last one queued wins)."""
         if target in self._busy:
+            if queue:
+                self._queued[target] = (action, handler, busy)
             return
         self._busy.add(target)
         view.set_busy(busy or target, True)
@@ -106,6 +111,9 @@ class Console:
         finally:
             self._busy.discard(target)
             view.set_busy(busy, False)
+            queued = self._queued.pop(target, None)
+            if queued is not None:
+                self.act(target, queued[0], queued[1], queued[2])
 
     def signed_out(self) -> None:
         """The session ended on the server: back to the sign-in form, saying so."""
@@ -146,7 +154,8 @@ class Console:
             self.listing.restart(self.filters(), int(view.by_id("page-size").value))
             return self.load_users()
 
-        self.act("users", "search", start, "users-table")
+        # A filter changed while the table loads is applied when that load ends, not lost.
+        self.act("users", "search", start, "users-table", queue=True)
 
     async def show_users(self) -> None:
         """The users view, signed in."""
