@@ -33,8 +33,8 @@ API v3.0 for users, as the `appservices` CLI calls it (with admin keys made by
   for the origins in `[cors] allowed_origins`.
 - Not listed here: the front end that `serve.py` serves beside the API (the pages `/`,
   `/index.html`, `/confirm.html`, `/reset.html`, `/pyscript.toml`; the admin console
-  `/admin`, `/admin.html` and its config `/admin.json`; the page's Python under `/app/`; `/static/`; `/embed/bundle.json`; and the vendored Pyodide and PyScript under
-  `/vendor/`).
+  `/admin`, `/admin.html` and its config `/admin.json`; the page's Python under `/app/`;
+  `/static/`; `/embed/bundle.json`; and the vendored Pyodide and PyScript under `/vendor/`).
 """
 
 _SECURITY: dict[str | None, list[dict[str, list[str]]]] = {
