@@ -181,7 +181,9 @@ def test_user_page_actions_delete_and_pending(page: Page, live: LiveServer,
     sign_in(page, key)
     page.get_by_label("Search by email or user id").fill(user_id)
     page.get_by_role("button", name="Search", exact=True).click()
-    page.get_by_role("button", name=f"Open {EMAILS[1]}").click()
+    # By keyboard: the row's button opens the user, focus moves to its heading.
+    page.get_by_role("button", name=f"Open {EMAILS[1]}").focus()
+    page.keyboard.press("Enter")
 
     expect(page.locator("html")).to_have_attribute("data-view", "user")
     expect(page.locator("#user-title")).to_be_focused()
@@ -236,6 +238,11 @@ def test_user_page_actions_delete_and_pending(page: Page, live: LiveServer,
     expect(dialog).to_be_hidden()
     expect(page.locator("#user-delete")).to_be_focused()
     assert admin.get(admin_paths.USER, user_id=user_id).status_code == 200
+    # Back to the list and in again: focus returns to the row the user was opened from.
+    page.get_by_role("button", name="Back to the users").click()
+    expect(page.get_by_role("button", name=f"Open {EMAILS[1]}")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#user-title")).to_be_focused()
     page.get_by_role("button", name="Delete user").click()
     page.get_by_role("button", name="Delete for good").click()
     expect(page.locator("html")).to_have_attribute("data-view", "users")
