@@ -73,6 +73,8 @@ BASE_CSP = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+#: Directives a page narrows: the admin console shows no pictures, so none from other hosts.
+PAGE_CSP = {"admin.html": {"img-src": "'self'"}}
 PAGE_HEADERS = {
     "Cache-Control": REVALIDATE,
     "X-Content-Type-Options": "nosniff",
@@ -135,10 +137,12 @@ def picture_origins(settings: Settings) -> tuple[str, ...]:
     return tuple(sorted(origins))
 
 
-def content_security_policy(html: str, img_sources: Iterable[str] = ()) -> str:
+def content_security_policy(html: str, img_sources: Iterable[str] = (),
+                            narrowed: dict[str, str] | None = None) -> str:
     """The policy for one page: ``BASE_CSP`` plus the hashes of its inline scripts, and
-    ``img_sources`` (e.g. ``picture_origins(settings)``) added to ``img-src``."""
-    directives = dict(BASE_CSP)
+    ``img_sources`` (e.g. ``picture_origins(settings)``) added to ``img-src``; ``narrowed``
+    (``PAGE_CSP``) replaces whole directives."""
+    directives = {**BASE_CSP, **(narrowed or {})}
     hashes = inline_script_hashes(html)
     if hashes:
         directives["script-src"] += " " + " ".join(hashes)
@@ -159,7 +163,8 @@ def _page(root: Path, name: str, url: str | None = None,
         cached = cache.get("csp")
         if cached is None or cached[0] != mtime:
             html = path.read_text(encoding="utf-8")
-            cached = cache["csp"] = (mtime, content_security_policy(html, img_sources))
+            cached = cache["csp"] = (mtime, content_security_policy(
+                html, () if name in PAGE_CSP else img_sources, PAGE_CSP.get(name)))
         return cached[1]
 
     async def serve(request: Request) -> Response:
@@ -233,7 +238,8 @@ def frontend_routes(root: Path = REPO_ROOT, *,
     routes.append(Mount("/static", app=_static(root / "static", REVALIDATE, public=True)))
     # The runtimes, precompressed, plus Pyodide's quick start. (Imported here, so that
     # ``python -m server.assets`` does not find itself imported already.)
-    from . import assets
+    from . import assets, console_page
 
+    routes += console_page.console_routes(root)
     routes += assets.vendor_routes(VENDOR, public=list(VENDOR), app_root=root)
     return routes

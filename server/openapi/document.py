@@ -32,9 +32,10 @@ API v3.0 for users, as the `appservices` CLI calls it (with admin keys made by
   `MethodNotAllowed` with an `Allow` header. Every path answers CORS preflights (`OPTIONS`)
   for the origins in `[cors] allowed_origins`.
 - Not listed here: the front end that `serve.py` serves beside the API (the pages `/`,
-  `/index.html`, `/confirm.html`, `/reset.html`, `/pyscript.toml`; the page's Python under
-  `/app/` and as one archive, `/app.zip`; `/static/`; `/embed/bundle.json`; the SDK's wheel
-  under `/sdk/`; and the vendored Pyodide and PyScript under `/vendor/`).
+  `/index.html`, `/confirm.html`, `/reset.html`, `/pyscript.toml`; the admin console
+  `/admin`, `/admin.html` and its config `/admin.json`; the page's Python under `/app/` and as
+  one archive, `/app.zip`; `/static/`; `/embed/bundle.json`; the SDK's wheel under `/sdk/`; and
+  the vendored Pyodide and PyScript under `/vendor/`).
 """
 
 _SECURITY: dict[str | None, list[dict[str, list[str]]]] = {
