@@ -190,7 +190,7 @@ def test_the_console_page_and_its_config_made_from_the_app_tree(live: LiveServer
             assert page.headers["referrer-policy"] == "no-referrer"
         config = http.get("/admin.json").json()
     page_config = tomllib.loads((REPO / "pyscript.toml").read_text())
-    assert config["interpreter"] == page_config["interpreter"] == "/vendor/pyodide-boot.mjs"
+    assert config["interpreter"] == page_config["interpreter"] == "/vendor/latchkey-boot.mjs"
     assert config["plugins"] == page_config["plugins"] and "packages" not in config
     # Every module the console may import, whatever the SDK holds today; never the CPython
     # adapter, and not the page's own script.
