@@ -27,6 +27,7 @@ PROVIDER_NAMES = {
     "oauth2-apple": "Apple",
     "oauth2-facebook": "Facebook",
     "oidc": "OpenID Connect",
+    "passkey": "Passkey",
 }
 
 STATE_NAMES = {

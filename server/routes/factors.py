@@ -55,7 +55,7 @@ async def register(request: Request) -> Response:
     if caller is not None:
         return json_ok({"user_id": user.id, "passkey": passkeys.describe(passkey)}, 201)
     device_id = sessions.device_id_from(body.get("options"))
-    answer = await sessions.open_session(services, user, device_id)
+    answer = await sessions.open_session(services, user, device_id, provider="passkey")
     return json_ok({**answer, "passkey": passkeys.describe(passkey)}, 201)
 
 

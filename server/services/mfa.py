@@ -254,7 +254,9 @@ async def finish_login(services: Services, pending: AuthChallenge,
         raise invalid("the login expired or was finished already; log in again")
     if user.disabled:
         raise ApiError(ErrorCode.USER_DISABLED, 401, "user disabled")
-    return await sessions.open_session(services, user, str(pending.data.get("device_id", "")))
+    provider = pending.data.get("provider")
+    return await sessions.open_session(services, user, str(pending.data.get("device_id", "")),
+                                       provider=str(provider) if provider else None)
 
 
 async def verify(services: Services, payload: dict[str, Any], address: str) -> dict[str, str]:
