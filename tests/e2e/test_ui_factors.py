@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import LiveServer, bind_loopback, make_settings, start_server
 
 from .a11y import audit
-from .ui_helpers import PASSWORD, shot, violations, wait_ready, watch
+from .ui_helpers import PASSWORD, account_menu, register, shot, violations, wait_ready, watch
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +77,7 @@ def test_passkeys_and_two_step_verification_on_the_page(page: Page, factor_serve
     wait_ready(page)
     expect(page.locator("html")).to_have_attribute("data-view", "account")
     expect(page.locator("#passkeys-list li")).to_have_count(1)
-    page.locator('#accounts-list button[data-action="log-out"]').click()
+    account_menu(page, "passkey user", "Log out passkey user")
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page.locator("html")).to_have_attribute("data-view", "account")
@@ -85,14 +85,11 @@ def test_passkeys_and_two_step_verification_on_the_page(page: Page, factor_serve
     # Its only passkey cannot be deleted.
     page.get_by_role("button", name="Delete Passkey on Linux").click()
     expect(page.locator("#passkeys-error")).to_contain_text("only way into this account")
-    page.locator('#accounts-list button[data-action="remove"]').click()
+    account_menu(page, "passkey user", "Remove from this device: passkey user")
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
 
     # A password account adds a passkey, renames it and deletes it.
-    page.locator("#register-details summary").click()
-    page.fill("#register-email", "ada@example.com")
-    page.fill("#register-password", PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    register(page, "ada@example.com")
     expect(page.locator("html")).to_have_attribute("data-view", "account")
     expect(page.locator("#passkeys-list li")).to_have_count(0)
     page.get_by_role("button", name="Add a passkey").click()
@@ -122,7 +119,7 @@ def test_passkeys_and_two_step_verification_on_the_page(page: Page, factor_serve
     expect(page.locator("#totp-status")).to_contain_text("10 recovery codes left")
 
     # The next password login asks for a code; a wrong one is refused, the next step's works.
-    page.locator('#accounts-list button[data-action="log-out"]').click()
+    account_menu(page, "ada@example.com", "Log out ada@example.com")
     page.fill("#login-email", "ada@example.com")
     page.fill("#login-password", PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
