@@ -247,6 +247,11 @@ def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> 
         expect(widget.locator(".lk-recovery")).to_be_hidden()
         expect(widget.get_by_text("10 recovery codes left")).to_be_visible()
         assert page.evaluate("() => Latchkey.secondFactorStatus()")["totp"] is True
+        page.emulate_media(color_scheme="dark")
+        found += audit(page, "widget security, two-step on, dark", "#login")
+        page.emulate_media(color_scheme="light")
+        widget.get_by_role("button", name="Add a passkey").click()  # A second factor too.
+        expect(widget.get_by_role("button", name="Delete Passkey", exact=True)).to_be_visible()
         widget.get_by_role("button", name="Back to your account").click()
 
         # The next password login asks for a code in a step of its own: an empty or wrong code
@@ -269,6 +274,12 @@ def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> 
         shot(page, "embed-code-step")
         widget.get_by_role("button", name="Back to sign in").click()
         expect(heading).to_have_text("Sign in")
+        expect(heading).to_be_focused()
+        widget.get_by_label("Password").fill(PASSWORD)
+        widget.get_by_role("button", name="Sign in", exact=True).click()
+        widget.get_by_role("button", name="Use a passkey instead").click()
+        expect(widget.locator(".lk-who")).to_have_text("Signed in as ada@example.com")
+        log_out_in_widget(widget)
         widget.get_by_label("Password").fill(PASSWORD)
         widget.get_by_role("button", name="Sign in", exact=True).click()
         expect(code).to_be_focused()
