@@ -293,3 +293,55 @@ def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> 
     finally:
         live.stop()
         host.close()
+
+
+def test_the_widget_sets_up_a_required_second_factor(page: Page, tmp_path: Path) -> None:
+    """With a second factor required, a password login in the widget sets one up in the code
+    step, and lands in the security view with the recovery codes."""
+    from .test_ui_embed import HostPage, ready
+
+    host = HostPage()
+    live = start_server(make_settings(tmp_path / "required", {
+        "cors": {"allowed_origins": [host.origin]}, "mfa": {"enabled": True, "required": True}}))
+    try:
+        host.serve(live.base_url)
+        watch(page)
+        page.goto(host.origin + "/")
+        ready(page)
+        widget = page.locator("#login")
+        heading = widget.get_by_role("heading", level=2)
+        page.evaluate(f"() => Latchkey.register('bo@example.com', '{PASSWORD}')")
+        widget.get_by_label("Email").fill("bo@example.com")
+        widget.get_by_label("Password").fill(PASSWORD)
+        widget.get_by_role("button", name="Sign in", exact=True).click()
+        expect(heading).to_have_text("Two-step verification")
+        setup = widget.get_by_role("button", name="Set up two-step verification")
+        expect(setup).to_be_focused()
+        expect(widget.get_by_role("button", name="Verify")).to_be_hidden()
+        setup.click()
+        expect(widget.get_by_label("Code from the app")).to_be_focused()
+        page.keyboard.press("Escape")  # Cancels the set-up, not the sign-in.
+        expect(setup).to_be_focused()
+        fresh_step()
+        setup.click()
+        expect(widget.get_by_label("Code from the app")).to_be_focused()
+        secret = widget.locator(".lk-secret").text_content() or ""
+        widget.get_by_label("Code from the app").fill("12")
+        page.keyboard.press("Enter")
+        expect(widget.locator("#lk-totp-code-problem")).to_have_text(
+            "Enter the 6-digit code your authenticator app shows.")
+        widget.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        page.keyboard.press("Enter")
+        expect(heading).to_have_text("Security")
+        expect(widget.locator(".lk-recovery li")).to_have_count(10)
+        expect(widget.locator(".lk-recovery")).to_be_focused()
+        found = audit(page, "widget required set-up, recovery codes", "#login")
+        widget.get_by_role("button", name="I have saved them").click()
+        expect(widget.get_by_role("heading", name="Two-step verification")).to_be_focused()
+        user = page.evaluate("() => Latchkey.currentUser()")
+        assert user["email"] == "bo@example.com"
+        assert found == []
+        assert [v for v in violations(page) if not v.startswith("style-src-elem inline")] == []
+    finally:
+        live.stop()
+        host.close()
