@@ -168,6 +168,7 @@ def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> 
         widget = page.locator("#login")
         heading = widget.get_by_role("heading", level=2)
         found = audit(page, "widget sign in with passkeys", "#login")
+        shot(page, "embed-signin-passkeys")
 
         # An account with only a passkey, in the widget; it comes back on reload. Its security
         # view lists the passkey and, with no password, offers no code to add.
@@ -234,6 +235,7 @@ def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> 
         assert drawn == ["http://www.w3.org/2000/svg", True]  # A QR code, drawn as SVG.
         expect(widget.get_by_label("Code from the app")).to_be_focused()
         found += audit(page, "widget security, two-step enrolment", "#login")
+        shot(page, "embed-two-step-enrolment")
         secret = widget.locator(".lk-secret").text_content() or ""
         widget.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
         widget.get_by_role("button", name="Turn on", exact=True).click()
