@@ -336,7 +336,8 @@
     var secBack = el("p");
     var secBackButton = el("button", { type: "button", class: "lk-link" }, "Back to your account");
     secBack.append(secBackButton);
-    secView.append(secWho, recovery, keysBox, totpBox, secBack);
+    var secEmpty = el("p", { class: "lk-hint" }, "There is nothing to set up for this account here.");
+    secView.append(secWho, recovery, keysBox, totpBox, secEmpty, secBack);
     box.append(title, status, signinView, mfaView, account, secView, error, notice);
 
     var task = "signin", adding = false, busy = false, ready = false;
@@ -345,6 +346,7 @@
     // security view is open, and what it shows; what to focus once an action has rendered.
     var challenge = null, security = null, focusAfter = null;
     var keys = null, factors = null, enrolment = null, recoveryCodes = null, renaming = null;
+    var passkeysOffered = null; // Whether the server has the passkey provider on (asked once).
     var state = lastState;
     var stored = storedSession();
 
@@ -779,8 +781,8 @@
       secWho.append("Signed in as ", el("strong", {}, current.label));
       recovery.hidden = !recoveryCodes;
       codeList.replaceChildren.apply(codeList, (recoveryCodes || []).map(function (c) { return el("li", {}, c); }));
-      keysBox.hidden = keys === null || (!WEBAUTHN && !keys.length);
-      addKey.hidden = !WEBAUTHN;
+      addKey.hidden = !WEBAUTHN || passkeysOffered === false;
+      keysBox.hidden = keys === null || (addKey.hidden && !keys.length);
       keysEmpty.hidden = Boolean(keys && keys.length);
       var focused = shadow.activeElement;
       var focusKey = focused && focused.getAttribute("aria-label");
@@ -799,15 +801,18 @@
       totpStart.hidden = on || Boolean(enrolment);
       totpOff.hidden = !on || Boolean(recoveryCodes);
       placeEnrol(totpBox);
+      secEmpty.hidden = !(keysBox.hidden && totpBox.hidden && !recoveryCodes);
     }
 
     async function loadSecurity() {
       var found = await Promise.all([
         api.passkeys().catch(function () { return null; }),
         api.secondFactorStatus().catch(function () { return null; }),
+        passkeysOffered === null ? api.authProviders().catch(function () { return null; }) : null,
       ]);
       keys = found[0];
       factors = found[1];
+      if (found[2]) passkeysOffered = found[2].some(function (p) { return p.type === "passkey"; });
     }
 
     function showEnrolment(found) {

@@ -304,7 +304,8 @@ def test_the_widget_sets_up_a_required_second_factor(page: Page, tmp_path: Path)
 
     host = HostPage()
     live = start_server(make_settings(tmp_path / "required", {
-        "cors": {"allowed_origins": [host.origin]}, "mfa": {"enabled": True, "required": True}}))
+        "cors": {"allowed_origins": [host.origin]}, "providers": {"passkey": {"enabled": False}},
+        "mfa": {"enabled": True, "required": True}}))
     try:
         host.serve(live.base_url)
         watch(page)
@@ -340,6 +341,8 @@ def test_the_widget_sets_up_a_required_second_factor(page: Page, tmp_path: Path)
         found = audit(page, "widget required set-up, recovery codes", "#login")
         widget.get_by_role("button", name="I have saved them").click()
         expect(widget.get_by_role("heading", name="Two-step verification")).to_be_focused()
+        # The server has passkeys off: nothing offers one.
+        expect(widget.get_by_role("heading", name="Passkeys")).to_be_hidden()
         user = page.evaluate("() => Latchkey.currentUser()")
         assert user["email"] == "bo@example.com"
         assert found == []
