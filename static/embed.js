@@ -161,6 +161,11 @@
   // with a visible "getting ready" note until the SDK is ready. The region is named by its
   // heading, which follows the task. Messages come from the SDK's bridge (app.messages), and the
   // checks before any request are the page's (the same words).
+  // Passkeys and two-step verification (issue 14): passkey buttons first in the sign-in (where
+  // the browser has WebAuthn); the code step is a task of its own ("mfa") after a password login
+  // that answers SecondFactorRequired (or sets a factor up, when the app requires one); the
+  // account's "Security" view lists, adds, renames and deletes passkeys and turns two-step
+  // verification on (QR and key once, recovery codes once) and off.
 
   var ENTER_EMAIL = "Enter your email address.";
   var BAD_EMAIL = "That doesn't look like an email address.";
