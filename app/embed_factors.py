@@ -123,6 +123,11 @@ def factor_calls(bridge: Bridge) -> dict[str, Call]:
         else:
             await mfa.disable_totp(recovery_code=text)
 
+    async def pending_challenge() -> dict[str, Any]:
+        waiting = challenge()
+        return {"factors": list(waiting.factors), "expiresIn": waiting.expires_in,
+                "enrolmentRequired": waiting.enrolment_required}
+
     return {
         "logIn": log_in, "logInWithPasskey": log_in_with_passkey,
         "signUpWithPasskey": sign_up_with_passkey, "verifySecondFactor": verify,
@@ -130,5 +135,6 @@ def factor_calls(bridge: Bridge) -> dict[str, Call]:
         "addPasskey": add_passkey, "renamePasskey": rename_passkey,
         "deletePasskey": delete_passkey, "secondFactorStatus": status,
         "enrolTotp": enrol_totp, "confirmTotp": confirm_totp, "disableTotp": disable_totp,
+        "secondFactorChallenge": pending_challenge,
     }
 

@@ -19,7 +19,7 @@ from app.sdk.errors import ErrorCode
 from .error_docs import error_link
 from .errors import link_base
 
-ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Requested-With, X-Latchkey-Quiet-Errors"
 MAX_AGE = "600"
 

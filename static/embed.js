@@ -18,6 +18,12 @@
  *   await Latchkey.register(email, password); await Latchkey.sendResetPasswordEmail(email)
  *   await Latchkey.resendConfirmationEmail(email); await Latchkey.deleteUser(id)
  *   await Latchkey.authProviders()   // [{name, type, displayName}] the server has enabled
+ *   await Latchkey.logInWithPasskey(); await Latchkey.signUpWithPasskey(); await Latchkey.passkeys()
+ *   await Latchkey.addPasskey(); await Latchkey.renamePasskey(id, name); await Latchkey.deletePasskey(id)
+ *   // A password logIn rejecting with .code "SecondFactorRequired": secondFactorChallenge()
+ *   // ({factors, expiresIn, enrolmentRequired}), then verifySecondFactor(code) or
+ *   // verifySecondFactorWithPasskey(). Two-step: secondFactorStatus(), enrolTotp() (secret,
+ *   // otpauthUri, qrSvg), confirmTotp(code) (recoveryCodes), disableTotp(code or recovery code).
  *   const stop = Latchkey.subscribe((state) => ...)   // {currentUser, allUsers}
  * A failed call rejects with an Error whose .message is a sentence for people, .code the
  * server's error code (e.g. "InvalidPassword", "NetworkError") and .detail the SDK's text.
@@ -136,6 +142,7 @@
     enrolTotp: function () { return call("enrolTotp", []); },
     confirmTotp: function (code) { return call("confirmTotp", [code]); },
     disableTotp: function (code) { return call("disableTotp", [code]); },
+    secondFactorChallenge: function () { return call("secondFactorChallenge", []); },
     resendConfirmationEmail: function (email) { return call("resendConfirmationEmail", [email]); },
     deleteUser: function (id) { return call("deleteUser", id === undefined ? [] : [id]); },
     authProviders: function () { return call("authProviders", []); },
@@ -154,13 +161,23 @@
   // with a visible "getting ready" note until the SDK is ready. The region is named by its
   // heading, which follows the task. Messages come from the SDK's bridge (app.messages), and the
   // checks before any request are the page's (the same words).
+  // Passkeys and two-step verification (issue 14): passkey buttons first in the sign-in (where
+  // the browser has WebAuthn); the code step is a task of its own ("mfa") after a password login
+  // that answers SecondFactorRequired (or sets a factor up, when the app requires one); the
+  // account's "Security" view lists, adds, renames and deletes passkeys and turns two-step
+  // verification on (QR and key once, recovery codes once) and off.
 
   var ENTER_EMAIL = "Enter your email address.";
   var BAD_EMAIL = "That doesn't look like an email address.";
   var ENTER_PASSWORD = "Enter your password.";
   var PASSWORD_LENGTH = "Use a password of 6 to 128 characters.";
+  var ENTER_CODE = "Enter the code from your authenticator app, or a recovery code.";
+  var ENTER_APP_CODE = "Enter the 6-digit code your authenticator app shows.";
+  var ENTER_NAME = "Enter a name for this passkey.";
+  var WEBAUTHN = Boolean(window.PublicKeyCredential);
   var TITLES = { signin: "Sign in", register: "Create an account", forgot: "Reset your password",
-                 resend: "Confirm your email", account: "Your account", adding: "Add another account" };
+                 resend: "Confirm your email", account: "Your account", adding: "Add another account",
+                 mfa: "Two-step verification", security: "Security" };
   var SUBMITS = { signin: "Sign in", register: "Create account", forgot: "Email me a link",
                   resend: "Send the link again" };
 
@@ -249,24 +266,98 @@
     var anonymous = el("button", { type: "button", class: "lk-wide", disabled: "" }, "Continue without an account");
     var anonBox = el("div", { class: "lk-anon" });
     anonBox.append(el("p", { class: "lk-divider" }, "or"), anonymous);
+    // Passkeys first, like social buttons, where the browser has WebAuthn.
+    var passkeyBox = el("div", { class: "lk-passkey-start" });
+    var passkeyIn = el("button", { type: "button", class: "lk-wide lk-primary", disabled: "" }, "Sign in with a passkey");
+    var passkeyNew = el("button", { type: "button", class: "lk-wide", disabled: "" }, "Create an account with a passkey");
+    passkeyBox.append(passkeyIn, passkeyNew, el("p", { class: "lk-divider" }, "or with your email"));
     var signinView = el("div", { class: "lk-signin" });
-    signinView.append(form, switches, anonBox);
+    signinView.append(passkeyBox, form, switches, anonBox);
+
+    // The code step of a login with two-step verification: a task of its own.
+    var mfaView = el("div", { class: "lk-mfa" });
+    var mfaHint = el("p", { class: "lk-hint" });
+    var mfaForm = el("form", { class: "lk-form", novalidate: "" });
+    var code = field("lk-code", "Code from your authenticator app, or a recovery code",
+                     { type: "text", name: "code", autocomplete: "one-time-code", spellcheck: "false",
+                       autocapitalize: "off", required: "" });
+    var verify = el("button", { type: "submit", class: "lk-primary lk-wide", disabled: "" }, "Verify");
+    mfaForm.append(code.wrap, verify);
+    var mfaPasskey = el("button", { type: "button", class: "lk-wide", disabled: "" }, "Use a passkey instead");
+    var mfaEnrol = el("button", { type: "button", class: "lk-primary lk-wide", disabled: "" }, "Set up two-step verification");
+    var mfaBack = el("p");
+    var mfaBackButton = el("button", { type: "button", class: "lk-link", disabled: "" }, "Back to sign in");
+    mfaBack.append(mfaBackButton);
+    mfaView.append(mfaHint, mfaForm, mfaPasskey, mfaEnrol, mfaBack);
 
     var account = el("div", { class: "lk-account" });
     var who = el("p", { class: "lk-who" });
     var list = el("ul", { class: "lk-accounts", "aria-label": "Accounts on this device" });
     var add = el("button", { type: "button", class: "lk-wide" }, "Add another account");
-    account.append(who, list, add);
-    box.append(title, status, signinView, account, error, notice);
+    var toSecurity = el("button", { type: "button", class: "lk-wide" }, "Security: passkeys and two-step verification");
+    account.append(who, list, add, toSecurity);
+
+    // Security: the user's passkeys, and two-step verification (QR and key once, recovery codes once).
+    var secView = el("div", { class: "lk-security" });
+    var secWho = el("p", { class: "lk-sec-who" });
+    var keysBox = el("div", { class: "lk-section" });
+    var keysTitle = el("h3", { id: "lk-keys-title", tabindex: "-1" }, "Passkeys");
+    var keysEmpty = el("p", { class: "lk-hint" }, "No passkeys yet. A passkey signs you in with your device's screen lock, without a password.");
+    var keysList = el("ul", { class: "lk-keys", "aria-labelledby": "lk-keys-title" });
+    var addKey = el("button", { type: "button", class: "lk-wide" }, "Add a passkey");
+    keysBox.append(keysTitle, keysEmpty, keysList, addKey);
+    var renameForm = el("form", { class: "lk-rename", novalidate: "" });
+    var rename = field("lk-passkey-name", "Passkey name", { type: "text", name: "passkey-name",
+                                                          autocomplete: "off", maxlength: "100", required: "" });
+    var renameSave = el("button", { type: "submit", class: "lk-primary" }, "Save");
+    var renameCancel = el("button", { type: "button" }, "Cancel");
+    renameForm.append(rename.wrap, renameSave, renameCancel);
+    var totpBox = el("div", { class: "lk-section" });
+    var totpTitle = el("h3", { id: "lk-totp-title", tabindex: "-1" }, "Two-step verification");
+    var totpStatus = el("p", { class: "lk-hint" });
+    var totpStart = el("button", { type: "button", class: "lk-wide" }, "Turn on two-step verification");
+    var totpOff = el("form", { class: "lk-form", novalidate: "" });
+    var offCode = field("lk-totp-off", "To turn it off: a current code or a recovery code",
+                        { type: "text", name: "off-code", autocomplete: "one-time-code", spellcheck: "false", required: "" });
+    totpOff.append(offCode.wrap, el("button", { type: "submit", class: "lk-danger lk-wide" }, "Turn off two-step verification"));
+    totpBox.append(totpTitle, totpStatus, totpStart, totpOff);
+    // Enrolment: shown in the security view, or in the code step when the app requires it.
+    var enrolForm = el("form", { class: "lk-form lk-enrol", novalidate: "" });
+    var qr = el("div", { class: "lk-qr", role: "img", "aria-label": "QR code for your authenticator app" });
+    var secret = el("code", { class: "lk-secret" });
+    var keyLine = el("p", {}, "Or type this key: ");
+    keyLine.append(secret);
+    var appCode = field("lk-totp-code", "Code from the app", { type: "text", name: "totp", inputmode: "numeric",
+                                                               autocomplete: "one-time-code", required: "" });
+    var enrolCancel = el("button", { type: "button" }, "Cancel");
+    enrolForm.append(el("p", {}, "Scan this QR code with an authenticator app, then enter the code it shows. The QR code and key are shown only now."),
+                     qr, keyLine, appCode.wrap, el("button", { type: "submit", class: "lk-primary" }, "Turn on"), enrolCancel);
+    var recovery = el("div", { class: "lk-recovery", tabindex: "-1", role: "group", "aria-labelledby": "lk-recovery-title" });
+    var codeList = el("ol");
+    var saved = el("button", { type: "button", class: "lk-primary lk-wide" }, "I have saved them");
+    recovery.append(el("h3", { id: "lk-recovery-title" }, "Your recovery codes"),
+                    el("p", {}, "Each one signs you in once if you lose your authenticator app. Save them somewhere safe: they are shown only now."),
+                    codeList, saved);
+    var secBack = el("p");
+    var secBackButton = el("button", { type: "button", class: "lk-link" }, "Back to your account");
+    secBack.append(secBackButton);
+    var secEmpty = el("p", { class: "lk-hint" }, "There is nothing to set up for this account here.");
+    secView.append(secWho, recovery, keysBox, totpBox, secEmpty, secBack);
+    box.append(title, status, signinView, mfaView, account, secView, error, notice);
 
     var task = "signin", adding = false, busy = false, ready = false;
     var menuOpen = null, confirming = null, waiting = null;
+    // A login waiting for its second step ({address, factors, enrolmentRequired}); the user whose
+    // security view is open, and what it shows; what to focus once an action has rendered.
+    var challenge = null, security = null, focusAfter = null;
+    var keys = null, factors = null, enrolment = null, recoveryCodes = null, renaming = null;
+    var passkeysOffered = null; // Whether the server has the passkey provider on (asked once).
     var state = lastState;
     var stored = storedSession();
 
     function clearMessages() {
       error.textContent = notice.textContent = "";
-      [email, password].forEach(function (f) {
+      [email, password, code, rename, appCode, offCode].forEach(function (f) {
         f.input.removeAttribute("aria-invalid");
         f.problem.textContent = "";
       });
@@ -287,7 +378,9 @@
     function view() {
       if (!ready && stored) return "account";
       var current = state && state.currentUser;
-      return current && !adding ? "account" : task;
+      if (challenge) return "mfa";
+      if (current && !adding) return security === current.id ? "security" : "account";
+      return task;
     }
 
     function rescueFocus() {
@@ -300,11 +393,14 @@
       busy = true;
       box.setAttribute("aria-busy", "true");
       clearMessages();
-      try { await work(); } catch (err) { error.textContent = err.message; }
+      try { await work(); } catch (err) { error.textContent = factorWords(err) || err.message; }
       busy = false;
       box.removeAttribute("aria-busy");
       render();
-      rescueFocus();
+      var target = typeof focusAfter === "function" ? focusAfter() : focusAfter;
+      focusAfter = null;
+      if (target && target.offsetParent !== null) target.focus();
+      else rescueFocus();
     }
 
     function goTo(next) {
@@ -406,8 +502,12 @@
       var heading = name === "signin" && adding ? TITLES.adding : TITLES[name];
       title.textContent = heading;
       account.hidden = name !== "account";
-      signinView.hidden = name === "account";
-      add.hidden = !current;
+      signinView.hidden = name === "account" || name === "mfa" || name === "security";
+      mfaView.hidden = name !== "mfa";
+      secView.hidden = name !== "security";
+      passkeyBox.hidden = !WEBAUTHN || (name !== "signin" && name !== "register");
+      passkeyIn.hidden = name !== "signin";
+      add.hidden = toSecurity.hidden = !current;
       password.wrap.hidden = name === "forgot" || name === "resend";
       forgotLink.hidden = name !== "signin";
       anonBox.hidden = name !== "signin";
@@ -421,6 +521,8 @@
       hint.textContent = name === "forgot" ? "We will email you a link to choose a new password."
         : name === "resend" ? "We will send a new link to confirm your email address." : "";
       hint.hidden = !hint.textContent;
+      if (name === "mfa") renderMfa();
+      if (name === "security") renderSecurity(current);
       if (name !== "account") return;
       if (!current) {
         who.textContent = "Loading your account…";
@@ -441,6 +543,8 @@
     }
 
     function signedIn() {
+      challenge = null;
+      code.input.value = "";
       adding = false;
       task = "signin";
       password.input.value = "";
@@ -451,11 +555,19 @@
     async function logInWith(address, secret) {
       var before = (state && state.allUsers || []).filter(function (u) { return u.state === "LoggedIn"; })
         .map(function (u) { return u.id; });
-      var user = await api.logIn("emailPassword", address, secret);
+      var user;
+      try {
+        user = await api.logIn("emailPassword", address, secret);
+      } catch (err) {
+        if (err.code !== "SecondFactorRequired" && err.code !== "SecondFactorEnrolmentRequired") throw err;
+        await askSecondFactor(address, err.code === "SecondFactorEnrolmentRequired");
+        return false;
+      }
       signedIn();
       if (before.indexOf(user.id) >= 0) {
         notice.textContent = "You were already signed in as " + user.label + " here; it is now the active account.";
       }
+      return true;
     }
 
     function pendingConfirmation(err) {
@@ -491,8 +603,9 @@
         } catch (err) {
           if (err.code !== "AccountNameInUse") throw err;
           try {
-            await logInWith(address, secret);
-            notice.textContent = "You already had an account as " + address + ": you are signed in.";
+            if (await logInWith(address, secret)) {
+              notice.textContent = "You already had an account as " + address + ": you are signed in.";
+            }
           } catch (again) {
             if (!pendingConfirmation(again)) {
               if (again.code === "NetworkError" || again.code === "DomainNotAllowed") throw again;
@@ -554,7 +667,9 @@
     });
     box.addEventListener("keydown", function (event) {
       if (event.key !== "Escape") return;
-      if (menuOpen) {
+      if (escapeFactors()) {
+        // A rename, an enrolment, the code step or the security view was left.
+      } else if (menuOpen) {
         var id = menuOpen;
         menuOpen = null;
         render();
@@ -571,6 +686,310 @@
         return;
       }
       event.preventDefault();
+    });
+
+    // Passkeys and two-step verification (issue 14) ------------------------------------------
+
+    // The page's words for the failures particular to passkeys and codes (app/ui_factor_common.py).
+    function factorWords(err) {
+      var detail = err.detail || "";
+      if (err.code === "PasskeyInvalid") return "This passkey was not accepted. Try again, or use another way to sign in.";
+      if (err.code === "SecondFactorInvalid") {
+        return /expired/.test(detail) ? "This sign-in took too long. Go back and start again with your password."
+          : "That code is wrong or was used already. Enter the newest code from your app.";
+      }
+      if (err.code === "LastIdentity") return "This passkey is the only way into this account, so it cannot be deleted.";
+      if (err.code === "IdentityAlreadyLinked") return "This passkey is registered already.";
+      if (/The passkey request did not finish \(InvalidStateError\)/.test(detail)) {
+        return "This device has a passkey for this account already.";
+      }
+      if (/The passkey request did not finish/.test(detail)) {
+        return "The passkey request was cancelled or timed out. Try again, or use another way to sign in.";
+      }
+      return null;
+    }
+
+    function askSecondFactor(address, enrolmentRequired) {
+      challenge = { address: address, factors: [], enrolmentRequired: enrolmentRequired };
+      password.input.value = code.input.value = "";
+      focusAfter = enrolmentRequired ? mfaEnrol : code.input;
+      // Which factors this login takes (a passkey among them?); the code works either way.
+      return api.secondFactorChallenge().then(function (found) {
+        if (challenge) challenge.factors = found.factors || [];
+      }, function () {});
+    }
+
+    function byLabel(parent, label) {
+      var found = null;
+      parent.querySelectorAll("button").forEach(function (b) { if (b.getAttribute("aria-label") === label) found = b; });
+      return found;
+    }
+
+    function whenText(seconds) {
+      return seconds ? new Date(seconds * 1000).toLocaleDateString() : "";
+    }
+
+    function keyRow(key) {
+      var item = el("li", { class: "lk-key" });
+      if (renaming === key.id) {
+        item.append(renameForm);
+        return item;
+      }
+      var words = el("span", { class: "lk-words" });
+      var used = key.lastUsedAt ? "last used " + whenText(key.lastUsedAt) : "never used";
+      words.append(el("span", { class: "lk-name" }, key.name),
+                   el("span", { class: "lk-meta" }, "Added " + whenText(key.createdAt) + " · " + used));
+      // Named by the visible verb, then the passkey's name (WCAG 2.5.3).
+      var renameButton = el("button", { type: "button", "aria-label": "Rename " + key.name }, "Rename");
+      var deleteButton = el("button", { type: "button", class: "lk-danger", "aria-label": "Delete " + key.name }, "Delete");
+      renameButton.addEventListener("click", function () {
+        renaming = key.id;
+        clearMessages();
+        rename.input.value = key.name;
+        render();
+        rename.input.focus();
+        rename.input.select();
+      });
+      deleteButton.addEventListener("click", function () {
+        act(async function () {
+          await api.deletePasskey(key.id);
+          await loadSecurity();
+          notice.textContent = "The passkey " + key.name + " is deleted.";
+          focusAfter = addKey.hidden ? keysTitle : addKey;
+        });
+      });
+      var actions = el("span", { class: "lk-key-actions" });
+      actions.append(renameButton, deleteButton);
+      item.append(words, actions);
+      return item;
+    }
+
+    function placeEnrol(parent, before) {
+      if (enrolForm.parentNode !== parent) parent.insertBefore(enrolForm, before || null);
+      enrolForm.hidden = !enrolment;
+    }
+
+    function renderMfa() {
+      var enrolNow = challenge.enrolmentRequired;
+      mfaHint.textContent = enrolNow
+        ? "This app asks for two-step verification. Set it up with an authenticator app to finish signing in as " + challenge.address + "."
+        : "Your password was right. To finish signing in as " + challenge.address +
+          ", enter the code your authenticator app shows, or one of your recovery codes.";
+      mfaForm.hidden = enrolNow;
+      mfaPasskey.hidden = enrolNow || !WEBAUTHN || challenge.factors.indexOf("passkey") < 0;
+      mfaEnrol.hidden = !enrolNow || Boolean(enrolment);
+      placeEnrol(mfaView, mfaBack);
+    }
+
+    function renderSecurity(current) {
+      secWho.textContent = "";
+      secWho.append("Signed in as ", el("strong", {}, current.label));
+      recovery.hidden = !recoveryCodes;
+      codeList.replaceChildren.apply(codeList, (recoveryCodes || []).map(function (c) { return el("li", {}, c); }));
+      addKey.hidden = !WEBAUTHN || passkeysOffered === false;
+      keysBox.hidden = keys === null || (addKey.hidden && !keys.length);
+      keysEmpty.hidden = Boolean(keys && keys.length);
+      var focused = shadow.activeElement;
+      var focusKey = focused && focused.getAttribute("aria-label");
+      var typing = focused === rename.input;
+      keysList.replaceChildren.apply(keysList, (keys || []).map(keyRow));
+      if (typing) rename.input.focus();
+      else if (focusKey && byLabel(keysList, focusKey)) byLabel(keysList, focusKey).focus();
+      var on = Boolean(factors && factors.totp);
+      var hasPassword = (current.identities || []).some(function (i) { return i.providerType === "local-userpass"; });
+      totpBox.hidden = !factors || (!on && !hasPassword && !enrolment);
+      var left = factors ? factors.recoveryCodesLeft : 0;
+      totpStatus.textContent = on
+        ? "On: signing in with your password also asks for a code from your app. " + left +
+          (left === 1 ? " recovery code" : " recovery codes") + " left."
+        : "Off: add a code from an authenticator app to signing in with your password.";
+      totpStart.hidden = on || Boolean(enrolment);
+      totpOff.hidden = !on || Boolean(recoveryCodes);
+      placeEnrol(totpBox);
+      secEmpty.hidden = !(keysBox.hidden && totpBox.hidden && !recoveryCodes);
+    }
+
+    async function loadSecurity() {
+      var found = await Promise.all([
+        api.passkeys().catch(function () { return null; }),
+        api.secondFactorStatus().catch(function () { return null; }),
+        passkeysOffered === null ? api.authProviders().catch(function () { return null; }) : null,
+      ]);
+      keys = found[0];
+      factors = found[1];
+      if (found[2]) passkeysOffered = found[2].some(function (p) { return p.type === "passkey"; });
+    }
+
+    function showEnrolment(found) {
+      enrolment = found;
+      // The QR code is the Latchkey server's own SVG (segno); it is parsed as SVG, never as
+      // HTML, and only its drawing is kept.
+      var markup = String(found.qrSvg).replace(/^<svg(?![^>]*\sxmlns=)/, '<svg xmlns="http://www.w3.org/2000/svg"');
+      var doc = new DOMParser().parseFromString(markup, "image/svg+xml");
+      var svg = doc.documentElement;
+      qr.replaceChildren();
+      if (svg.localName === "svg" && svg.namespaceURI === "http://www.w3.org/2000/svg") {
+        svg.querySelectorAll("script, foreignObject").forEach(function (n) { n.remove(); });
+        svg.setAttribute("aria-hidden", "true");
+        qr.append(document.importNode(svg, true));
+      }
+      secret.textContent = found.secret;
+      appCode.input.value = "";
+      focusAfter = appCode.input;
+    }
+
+    function cancelEnrol() {
+      enrolment = null;
+      qr.replaceChildren();
+      secret.textContent = appCode.input.value = "";
+      clearMessages();
+      render();
+      (challenge ? mfaEnrol : totpStart).focus();
+    }
+
+    function leaveMfa() {
+      challenge = enrolment = null;
+      qr.replaceChildren();
+      secret.textContent = code.input.value = "";
+      goTo("signin");
+    }
+
+    function leaveSecurity() {
+      security = enrolment = recoveryCodes = renaming = null;
+      codeList.replaceChildren();
+      qr.replaceChildren();
+      secret.textContent = "";
+      clearMessages();
+      render();
+      toSecurity.focus();
+    }
+
+    function cancelRename() {
+      var key = (keys || []).filter(function (k) { return k.id === renaming; })[0];
+      renaming = null;
+      clearMessages();
+      render();
+      ((key && byLabel(keysList, "Rename " + key.name)) || keysTitle).focus();
+    }
+
+    function escapeFactors() {
+      var name = view();
+      if (renaming && name === "security") cancelRename();
+      else if (enrolment && (name === "security" || name === "mfa")) cancelEnrol();
+      else if (name === "mfa") leaveMfa();
+      else if (name === "security" && !recoveryCodes) leaveSecurity();
+      else return false;
+      return true;
+    }
+
+    passkeyIn.addEventListener("click", function () {
+      act(async function () { await api.logInWithPasskey(); signedIn(); });
+    });
+    passkeyNew.addEventListener("click", function () {
+      act(async function () {
+        await api.signUpWithPasskey();
+        signedIn();
+        notice.textContent = "Your account is ready. Next time, sign in with its passkey.";
+      });
+    });
+    mfaForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      act(async function () {
+        var value = code.input.value.trim();
+        if (!check([[code, value ? null : ENTER_CODE]])) return;
+        try {
+          await api.verifySecondFactor(value);
+        } catch (err) {
+          if (err.code === "NetworkError" || err.code === "DomainNotAllowed") throw err;
+          check([[code, factorWords(err) || err.message]]);
+          code.input.select();
+          return;
+        }
+        signedIn();
+      });
+    });
+    mfaPasskey.addEventListener("click", function () {
+      act(async function () { await api.verifySecondFactorWithPasskey(); signedIn(); });
+    });
+    mfaEnrol.addEventListener("click", function () {
+      act(async function () { showEnrolment(await api.enrolTotp()); });
+    });
+    mfaBackButton.addEventListener("click", leaveMfa);
+    toSecurity.addEventListener("click", function () {
+      act(async function () {
+        menuOpen = confirming = null;
+        enrolment = recoveryCodes = renaming = null;
+        await loadSecurity();
+        security = state.currentUser.id;
+        focusAfter = title;
+      });
+    });
+    secBackButton.addEventListener("click", leaveSecurity);
+    addKey.addEventListener("click", function () {
+      act(async function () {
+        var added = await api.addPasskey();
+        await loadSecurity();
+        notice.textContent = "Passkey added: " + added.name + ". You can sign in with it from now on.";
+      });
+    });
+    renameForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var id = renaming, name = rename.input.value.trim();
+      act(async function () {
+        if (!check([[rename, name ? null : ENTER_NAME]])) return;
+        await api.renamePasskey(id, name);
+        renaming = null;
+        await loadSecurity();
+        focusAfter = function () { return byLabel(keysList, "Rename " + name); };
+      });
+    });
+    renameCancel.addEventListener("click", cancelRename);
+    totpStart.addEventListener("click", function () {
+      act(async function () { showEnrolment(await api.enrolTotp()); });
+    });
+    enrolCancel.addEventListener("click", cancelEnrol);
+    enrolForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      act(async function () {
+        var value = appCode.input.value.replace(/\s/g, "");
+        if (!check([[appCode, /^\d{6,8}$/.test(value) ? null : ENTER_APP_CODE]])) return;
+        var done;
+        try {
+          done = await api.confirmTotp(value);
+        } catch (err) {
+          if (err.code === "NetworkError" || err.code === "DomainNotAllowed") throw err;
+          check([[appCode, factorWords(err) || err.message]]);
+          return;
+        }
+        enrolment = null;
+        qr.replaceChildren();
+        secret.textContent = appCode.input.value = "";
+        if (challenge) signedIn(); // The app required it: this finished the login.
+        recoveryCodes = done.recoveryCodes;
+        await loadSecurity();
+        security = state.currentUser.id;
+        focusAfter = recovery;
+      });
+    });
+    saved.addEventListener("click", function () {
+      recoveryCodes = null;
+      codeList.replaceChildren();
+      clearMessages();
+      notice.textContent = "Two-step verification is on.";
+      render();
+      totpTitle.focus();
+    });
+    totpOff.addEventListener("submit", function (event) {
+      event.preventDefault();
+      act(async function () {
+        var value = offCode.input.value.trim();
+        if (!check([[offCode, value ? null : ENTER_CODE]])) return;
+        await api.disableTotp(value);
+        offCode.input.value = "";
+        await loadSecurity();
+        notice.textContent = "Two-step verification is off.";
+        focusAfter = totpStart;
+      });
     });
 
     api.subscribe(function (next) {

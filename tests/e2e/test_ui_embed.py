@@ -89,7 +89,7 @@ def test_widget_and_js_api_on_another_origin(page: Page, server_factory, host: H
 
     # The widget, in the element the page named.
     widget = page.locator("#login")
-    widget.get_by_role("button", name="Create an account").click()
+    widget.get_by_role("button", name="Create an account", exact=True).click()
     expect(widget.get_by_role("heading")).to_have_text("Create an account")
     widget.get_by_label("Email").fill("shopper@example.com")
     widget.get_by_label("Password").fill(PASSWORD)

@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer, bind_loopback, make_settings, start_server
 
+from .a11y import audit
 from .ui_helpers import PASSWORD, account_menu, register, shot, violations, wait_ready, watch
 
 pytestmark = pytest.mark.browser
@@ -140,6 +141,13 @@ def test_passkeys_and_two_step_verification_on_the_page(page: Page, factor_serve
     assert violations(page) == []
 
 
+def log_out_in_widget(widget: Any) -> None:
+    """Log the active account out through its menu in the account chooser."""
+    widget.locator('.lk-row[aria-current="true"] .lk-toggle').click()
+    widget.get_by_role("button", name="Log out", exact=False).first.click()
+    expect(widget.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+
+
 def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> None:
     from .test_ui_embed import HostPage, ready
 
@@ -158,55 +166,187 @@ def test_passkeys_and_the_code_step_in_the_embed(page: Page, tmp_path: Path) -> 
         ready(page)
         virtual_authenticator(page)
         widget = page.locator("#login")
+        heading = widget.get_by_role("heading", level=2)
+        found = audit(page, "widget sign in with passkeys", "#login")
+        shot(page, "embed-signin-passkeys")
 
-        # An account with only a passkey, in the widget; it comes back on reload.
+        # An account with only a passkey, in the widget; it comes back on reload. Its security
+        # view lists the passkey and, with no password, offers no code to add.
         widget.get_by_role("button", name="Create an account with a passkey").click()
         expect(widget.locator(".lk-who")).to_contain_text("Signed in as")
-        expect(widget.get_by_role("button", name="Delete Passkey")).to_be_visible()
         page.reload()
         ready(page)
         expect(widget.locator(".lk-who")).to_contain_text("Signed in as")
-        widget.get_by_role("button", name="Log out").click()
-        expect(widget.locator(".lk-who")).to_be_hidden()
+        security = widget.get_by_role("button", name="Security: passkeys and two-step verification")
+        security.click()
+        expect(heading).to_have_text("Security")
+        expect(heading).to_be_focused()
+        expect(widget.get_by_role("button", name="Delete Passkey")).to_be_visible()
+        expect(widget.get_by_role("button", name="Turn on two-step verification")).to_be_hidden()
+        # Its only passkey cannot be deleted; Escape goes back to the account.
+        widget.get_by_role("button", name="Delete Passkey").click()
+        expect(widget.locator(".lk-error")).to_contain_text("only way into this account")
+        page.keyboard.press("Escape")
+        expect(heading).to_have_text("Your account")
+        expect(security).to_be_focused()
+        log_out_in_widget(widget)
         widget.get_by_role("button", name="Sign in with a passkey").click()
         expect(widget.locator(".lk-who")).to_be_visible()
+        expect(widget.locator(".lk")).not_to_have_attribute("aria-busy", "true")
         passkey_user = page.evaluate("() => Latchkey.currentUser()")
         assert [i["providerType"] for i in passkey_user["identities"]] == ["passkey"]
-        widget.get_by_role("button", name="Log out").click()
-        expect(widget.locator(".lk-who")).to_be_hidden()
+        page.evaluate("async () => Latchkey.removeUser((await Latchkey.currentUser()).id)")
+        expect(heading).to_have_text("Sign in")
 
-        # A password account links a passkey and deletes it; with TOTP on, the widget asks for
-        # a code after the password.
+        # A password account adds a passkey, renames it (Escape cancels, Enter saves) and
+        # deletes it; then turns on two-step verification.
         page.evaluate(f"() => Latchkey.register('ada@example.com', '{PASSWORD}')")
         page.evaluate(f"() => Latchkey.logIn('emailPassword', 'ada@example.com', '{PASSWORD}')")
+        security.click()
+        expect(widget.get_by_text("No passkeys yet")).to_be_visible()
         widget.get_by_role("button", name="Add a passkey").click()
         expect(widget.get_by_role("button", name="Delete Passkey")).to_be_visible()
+        expect(widget.locator(".lk-notice")).to_contain_text("Passkey added")
         assert len(page.evaluate("() => Latchkey.passkeys()")) == 1
-        widget.get_by_role("button", name="Delete Passkey").click()
-        expect(widget.get_by_role("button", name="Delete Passkey")).to_have_count(0)
+        widget.get_by_role("button", name="Rename Passkey").click()
+        name = widget.get_by_label("Passkey name")
+        expect(name).to_be_focused()
+        name.fill("")
+        page.keyboard.press("Enter")
+        expect(widget.locator("#lk-passkey-name-problem")).to_have_text(
+            "Enter a name for this passkey.")
+        expect(name).to_be_focused()
+        found += audit(page, "widget security, renaming a passkey", "#login")
+        page.keyboard.press("Escape")
+        expect(widget.get_by_role("button", name="Rename Passkey")).to_be_focused()
+        widget.get_by_role("button", name="Rename Passkey").click()
+        name.fill("Work laptop")
+        page.keyboard.press("Enter")
+        expect(widget.get_by_role("button", name="Rename Work laptop")).to_be_focused()
+        widget.get_by_role("button", name="Delete Work laptop").click()
+        expect(widget.get_by_role("button", name="Delete Work laptop")).to_have_count(0)
+        expect(widget.get_by_role("button", name="Add a passkey")).to_be_focused()
+
         fresh_step()
         widget.get_by_role("button", name="Turn on two-step verification").click()
         expect(widget.locator(".lk-qr svg")).to_be_visible()
-        secret = widget.locator("code").text_content() or ""
+        drawn = widget.locator(".lk-qr svg path").evaluate(
+            "(p) => [p.namespaceURI, p.getBoundingClientRect().width > 100]")
+        assert drawn == ["http://www.w3.org/2000/svg", True]  # A QR code, drawn as SVG.
+        expect(widget.get_by_label("Code from the app")).to_be_focused()
+        found += audit(page, "widget security, two-step enrolment", "#login")
+        shot(page, "embed-two-step-enrolment")
+        secret = widget.locator(".lk-secret").text_content() or ""
         widget.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
         widget.get_by_role("button", name="Turn on", exact=True).click()
         expect(widget.locator(".lk-recovery li")).to_have_count(10)
         expect(widget.locator(".lk-recovery")).to_be_focused()
+        expect(widget.locator(".lk-secret")).to_have_text("")
+        expect(widget.locator(".lk-qr svg")).to_have_count(0)
+        found += audit(page, "widget security, recovery codes", "#login")
         shot(page, "embed-recovery-codes")
         widget.get_by_role("button", name="I have saved them").click()
+        expect(widget.locator(".lk-recovery")).to_be_hidden()
+        expect(widget.get_by_text("10 recovery codes left")).to_be_visible()
         assert page.evaluate("() => Latchkey.secondFactorStatus()")["totp"] is True
-        widget.get_by_role("button", name="Log out").click()
-        expect(widget.locator(".lk-who")).to_be_hidden()
+        page.emulate_media(color_scheme="dark")
+        found += audit(page, "widget security, two-step on, dark", "#login")
+        page.emulate_media(color_scheme="light")
+        widget.get_by_role("button", name="Add a passkey").click()  # A second factor too.
+        expect(widget.get_by_role("button", name="Delete Passkey", exact=True)).to_be_visible()
+        widget.get_by_role("button", name="Back to your account").click()
+
+        # The next password login asks for a code in a step of its own: an empty or wrong code
+        # is refused at the field, Back returns to the sign-in, the next step's code works.
+        log_out_in_widget(widget)
         widget.get_by_label("Email").fill("ada@example.com")
         widget.get_by_label("Password").fill(PASSWORD)
         widget.get_by_role("button", name="Sign in", exact=True).click()
+        expect(heading).to_have_text("Two-step verification")
         code = widget.get_by_label("Code from your authenticator app, or a recovery code")
         expect(code).to_be_focused()
+        expect(widget.get_by_label("Password")).to_be_hidden()
+        widget.get_by_role("button", name="Verify").click()
+        expect(code).to_have_attribute("aria-invalid", "true")
+        expect(code).to_be_focused()
+        code.fill("000000")
+        widget.get_by_role("button", name="Verify").click()
+        expect(widget.locator("#lk-code-problem")).to_contain_text("wrong or was used")
+        found += audit(page, "widget code step, wrong code", "#login")
         shot(page, "embed-code-step")
+        widget.get_by_role("button", name="Back to sign in").click()
+        expect(heading).to_have_text("Sign in")
+        expect(heading).to_be_focused()
+        widget.get_by_label("Password").fill(PASSWORD)
+        widget.get_by_role("button", name="Sign in", exact=True).click()
+        widget.get_by_role("button", name="Use a passkey instead").click()
+        expect(widget.locator(".lk-who")).to_have_text("Signed in as ada@example.com")
+        log_out_in_widget(widget)
+        widget.get_by_label("Password").fill(PASSWORD)
+        widget.get_by_role("button", name="Sign in", exact=True).click()
+        expect(code).to_be_focused()
         code.fill(pyotp.TOTP(secret).at(time.time() + 30))
         widget.get_by_role("button", name="Verify").click()
         expect(widget.locator(".lk-who")).to_have_text("Signed in as ada@example.com")
-        assert violations(page) == []
+        expect(heading).to_be_focused()
+        assert found == []
+        # axe-core adds <style> elements of its own, which the host page's CSP refuses.
+        assert [v for v in violations(page) if not v.startswith("style-src-elem inline")] == []
+    finally:
+        live.stop()
+        host.close()
+
+
+def test_the_widget_sets_up_a_required_second_factor(page: Page, tmp_path: Path) -> None:
+    """With a second factor required, a password login in the widget sets one up in the code
+    step, and lands in the security view with the recovery codes."""
+    from .test_ui_embed import HostPage, ready
+
+    host = HostPage()
+    live = start_server(make_settings(tmp_path / "required", {
+        "cors": {"allowed_origins": [host.origin]}, "providers": {"passkey": {"enabled": False}},
+        "mfa": {"enabled": True, "required": True}}))
+    try:
+        host.serve(live.base_url)
+        watch(page)
+        page.goto(host.origin + "/")
+        ready(page)
+        widget = page.locator("#login")
+        heading = widget.get_by_role("heading", level=2)
+        page.evaluate(f"() => Latchkey.register('bo@example.com', '{PASSWORD}')")
+        widget.get_by_label("Email").fill("bo@example.com")
+        widget.get_by_label("Password").fill(PASSWORD)
+        widget.get_by_role("button", name="Sign in", exact=True).click()
+        expect(heading).to_have_text("Two-step verification")
+        setup = widget.get_by_role("button", name="Set up two-step verification")
+        expect(setup).to_be_focused()
+        expect(widget.get_by_role("button", name="Verify")).to_be_hidden()
+        setup.click()
+        expect(widget.get_by_label("Code from the app")).to_be_focused()
+        page.keyboard.press("Escape")  # Cancels the set-up, not the sign-in.
+        expect(setup).to_be_focused()
+        fresh_step()
+        setup.click()
+        expect(widget.get_by_label("Code from the app")).to_be_focused()
+        secret = widget.locator(".lk-secret").text_content() or ""
+        widget.get_by_label("Code from the app").fill("12")
+        page.keyboard.press("Enter")
+        expect(widget.locator("#lk-totp-code-problem")).to_have_text(
+            "Enter the 6-digit code your authenticator app shows.")
+        widget.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        page.keyboard.press("Enter")
+        expect(heading).to_have_text("Security")
+        expect(widget.locator(".lk-recovery li")).to_have_count(10)
+        expect(widget.locator(".lk-recovery")).to_be_focused()
+        found = audit(page, "widget required set-up, recovery codes", "#login")
+        widget.get_by_role("button", name="I have saved them").click()
+        expect(widget.get_by_role("heading", name="Two-step verification")).to_be_focused()
+        # The server has passkeys off: nothing offers one.
+        expect(widget.get_by_role("heading", name="Passkeys")).to_be_hidden()
+        user = page.evaluate("() => Latchkey.currentUser()")
+        assert user["email"] == "bo@example.com"
+        assert found == []
+        assert [v for v in violations(page) if not v.startswith("style-src-elem inline")] == []
     finally:
         live.stop()
         host.close()

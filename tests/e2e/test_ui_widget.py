@@ -83,7 +83,7 @@ def test_widget_views_on_another_origin(page: Page, embedded: tuple[LiveServer, 
     expect(widget.locator(".lk-notice")).to_be_empty()
 
     # Create an account: confirmation pending, a truthful second try, a resend.
-    widget.get_by_role("button", name="Create an account").click()
+    widget.get_by_role("button", name="Create an account", exact=True).click()
     expect(region).to_have_accessible_name("Create an account")
     expect(email).to_have_value("shopper@example.com")
     widget.get_by_label("Password (6 to 128 characters)").fill(PASSWORD)

@@ -47,7 +47,9 @@ def test_preflight_from_an_allowed_origin(api: Api, path: str, method: str) -> N
     assert resp.status_code == 204
     assert resp.content == b"" and "content-type" not in resp.headers
     assert resp.headers["access-control-allow-origin"] == ALLOWED
-    assert {"get", "post", "put", "delete"} <= listed(resp.headers["access-control-allow-methods"])
+    # PATCH: renaming a passkey (issue 14) from an embedding page.
+    assert {"get", "post", "put", "patch", "delete"} \
+        <= listed(resp.headers["access-control-allow-methods"])
     assert {"authorization", "content-type", "accept"} \
         <= listed(resp.headers["access-control-allow-headers"])
     assert "x-baas-location" in listed(resp.headers["access-control-expose-headers"])
