@@ -77,7 +77,7 @@ def test_passkeys_and_two_step_verification_on_the_page(page: Page, factor_serve
     wait_ready(page)
     expect(page.locator("html")).to_have_attribute("data-view", "account")
     expect(page.locator("#passkeys-list li")).to_have_count(1)
-    account_menu(page, "passkey user", "Log out passkey user")
+    account_menu(page, "Passkey user", "Log out Passkey user")
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page.locator("html")).to_have_attribute("data-view", "account")
@@ -85,7 +85,7 @@ def test_passkeys_and_two_step_verification_on_the_page(page: Page, factor_serve
     # Its only passkey cannot be deleted.
     page.get_by_role("button", name="Delete Passkey on Linux").click()
     expect(page.locator("#passkeys-error")).to_contain_text("only way into this account")
-    account_menu(page, "passkey user", "Remove from this device: passkey user")
+    account_menu(page, "Passkey user", "Remove from this device: Passkey user")
     expect(page.locator("html")).to_have_attribute("data-view", "signin")
 
     # A password account adds a passkey, renames it and deletes it.
