@@ -204,7 +204,7 @@ def test_a_process_killed_mid_load_loses_nothing_committed(processes: StartProce
     assert all(not failures[i] for i in survivors), {i: failures[i][:3] for i in survivors}
     assert all(after_kill[i] >= 5 for i in survivors), after_kill
     assert group[victim].proc.returncode == -9
-    assert len(committed) > 50
+    assert len(committed) > 20  # A floor that shows load ran, even on a busy CI machine.
     # Everything any process answered with success, the victim included, is still there.
     run(_verify_committed(group[survivors[0]], committed))
 

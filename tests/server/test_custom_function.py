@@ -102,7 +102,7 @@ def test_a_function_over_the_time_limit(start: Callable[..., LiveApi]) -> None:
     began = time.monotonic()
     _refused(wire.login_raw("custom-function", {}),
              "function exceeded its time limit of 0.3 s")
-    assert time.monotonic() - began < 1.5
+    assert time.monotonic() - began < 4, "killed at its limit, not left to run"
     assert wire.login("anon-user", {})["user_id"], "the server answers while the function spins"
 
 
