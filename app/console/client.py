@@ -245,6 +245,10 @@ class AdminClient:
         """End every session of a user."""
         await self.call("PUT", paths.USER_LOGOUT, user_id=user_id)
 
+    async def reset_factors(self, user_id: str) -> None:
+        """Remove a user's authenticator and recovery codes (its passkeys stay)."""
+        await self.call("DELETE", paths.USER_FACTORS, user_id=user_id)
+
     async def delete_user(self, user_id: str) -> None:
         """Delete a user for good."""
         await self.call("DELETE", paths.USER, user_id=user_id)

@@ -372,9 +372,15 @@ def wire_user(console: Console) -> None:
         await console.client.send_reset(email)
         return f"A link to choose a new password was sent to {email}."
 
+    async def reset_factors(user: dict[str, Any]) -> str:
+        await console.client.reset_factors(str(user["_id"]))
+        return (f"Two-step verification of {view.user_label(user)} is reset: their "
+                "authenticator and recovery codes are removed (passkeys stay).")
+
     action("user-toggle", "toggle", toggle)
     action("user-revoke", "revoke", revoke)
     action("user-reset", "reset", reset)
+    action("user-factors", "factors", reset_factors)
     wire_delete(console)
     wire_custom_data(console)
 

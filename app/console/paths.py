@@ -23,6 +23,8 @@ USER_LOGOUT = f"{USER}/logout"
 USER_DEVICES = f"{USER}/devices"
 USER_CUSTOM_DATA = f"{USER}/custom_data"
 USER_API_KEYS = f"{USER}/api_keys"
+#: Latchkey's addition: DELETE removes a user's authenticator and recovery codes.
+USER_FACTORS = f"{USER}/factors"
 PENDING_USERS = f"{APP}/user_registrations/pending_users"
 BY_EMAIL = f"{APP}/user_registrations/by_email/{{email}}"
 BY_EMAIL_CONFIRM = f"{BY_EMAIL}/confirm"
@@ -35,7 +37,7 @@ AUDIT_STATS = f"{AUDIT_LOG}/stats"
 #: The names above that are the server's too (``AUDIT_*`` may be missing on an older server).
 SHARED = ("LOGIN", "SESSION", "PROFILE", "APPS", "APP", "USERS", "USER_SEARCH", "USER",
           "USER_ENABLE", "USER_DISABLE", "USER_LOGOUT", "USER_DEVICES", "USER_CUSTOM_DATA",
-          "USER_API_KEYS", "PENDING_USERS", "BY_EMAIL", "BY_EMAIL_CONFIRM",
+          "USER_API_KEYS", "USER_FACTORS", "PENDING_USERS", "BY_EMAIL", "BY_EMAIL_CONFIRM",
           "BY_EMAIL_RUN_CONFIRM", "AUDIT_LOG", "AUDIT_STATS")
 
 

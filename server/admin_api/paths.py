@@ -32,6 +32,9 @@ USER_API_KEYS = f"{USER}/api_keys"
 USER_API_KEY = f"{USER_API_KEYS}/{{key_id}}"
 USER_API_KEY_ENABLE = f"{USER_API_KEY}/enable"
 USER_API_KEY_DISABLE = f"{USER_API_KEY}/disable"
+#: Latchkey's own: one user's second factors (DELETE removes its authenticator and recovery
+#: codes, as ``serve.py users reset-factors`` does).
+USER_FACTORS = f"{USER}/factors"
 PENDING_USERS = f"{APP}/user_registrations/pending_users"
 BY_EMAIL = f"{APP}/user_registrations/by_email/{{email}}"
 BY_EMAIL_CONFIRM = f"{BY_EMAIL}/confirm"

@@ -95,6 +95,13 @@ async def user_devices(request: Request) -> Response:
     return json_ok(await users.devices(services, _p(request, "user_id")))
 
 
+async def reset_factors(request: Request) -> Response:
+    """``DELETE .../users/{user_id}/factors`` (ours): 204, also when it had none."""
+    services, caller = await require_app(request)
+    await users.reset_factors(services, caller, _p(request, "user_id"))
+    return empty()
+
+
 async def custom_data(request: Request) -> Response:
     """``GET`` or ``PUT .../users/{user_id}/custom_data`` (ours)."""
     services, caller = await require_app(request)
@@ -200,6 +207,7 @@ ROUTES = [
     Route(paths.USER_DISABLE, disable_user, methods=["PUT"]),
     Route(paths.USER_LOGOUT, log_out_user, methods=["PUT"]),
     Route(paths.USER_DEVICES, user_devices, methods=["GET"]),
+    Route(paths.USER_FACTORS, reset_factors, methods=["DELETE"]),
     Route(paths.USER_CUSTOM_DATA, custom_data, methods=["GET", "PUT"]),
     Route(paths.USER_API_KEYS, user_keys, methods=["GET"]),
     Route(paths.USER_API_KEY, user_key, methods=["GET", "DELETE"]),

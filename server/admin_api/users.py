@@ -1,6 +1,6 @@
 """The Admin API's users: pages and searches, one user, creating, deleting, enabling,
-disabling, ending every session, devices, custom user data, and pending email/password
-registrations.
+disabling, ending every session, devices, resetting second factors, custom user data, and
+pending email/password registrations.
 
 Rule 1: every change goes through the same store method as the client API and ``serve.py
 users`` use, so it behaves exactly as they do: disabling a user ends its sessions in the same
@@ -25,7 +25,7 @@ from app.sdk.errors import ErrorCode
 from .. import ejson
 from ..emails import email_key
 from ..errors import ApiError, bad_request
-from ..services import audit, passwords, userpass, users
+from ..services import audit, mfa, passwords, userpass, users
 from ..services.context import Services
 from ..store.base import Conflict, UserpassAccount, UserRecord
 from . import apps
@@ -182,6 +182,16 @@ async def devices(services: Services, user_id: str) -> list[dict[str, Any]]:
         device["sessions"] += 1
         device["last_session_date"] = max(device["last_session_date"], when)
     return list(found.values())
+
+
+async def reset_factors(services: Services, actor: AdminCaller, user_id: str) -> bool:
+    """Remove the user's TOTP authenticator and recovery codes, as ``serve.py users
+    reset-factors`` does (issue 14); its passkeys stay. Whether it had an authenticator."""
+    user = await get_user(services, user_id)
+    found = await mfa.reset(services, user.id)
+    audit.admin_action(services, actor, "admin_user_factors_reset", user_id=user.id,
+                       found=found)
+    return found
 
 
 def _custom_data_on(services: Services) -> None:

@@ -140,6 +140,12 @@ USER_OPERATIONS: tuple[Operation, ...] = (
     _admin("get", paths.USER_DEVICES, "adminUserDevices", "A user's devices",
            "From its live sessions.", ok=_list("AdminDevice", "The devices."),
            errors={404: _USER_404}),
+    _admin("delete", paths.USER_FACTORS, "adminResetUserFactors",
+           ADDITION + "reset a user's second factors",
+           "Removes its TOTP authenticator and recovery codes, as `python serve.py users "
+           "reset-factors ID` does: its password logins no longer ask for a code (unless "
+           "`[mfa] required` asks it to set one up again). Its passkeys stay. 204 also when "
+           "it had no authenticator.", ok=_NONE, errors={404: _USER_404}),
     _admin("get", paths.USER_CUSTOM_DATA, "adminGetCustomData",
            ADDITION + "a user's custom user data",
            ok={"200": json_content(ref("CustomData"), "The document (`{}` for none).")},

@@ -90,6 +90,7 @@ AUDIT_KINDS: dict[str, str] = {
     "admin_user_disabled": "an admin disabled a user",
     "admin_user_enabled": "an admin enabled a user",
     "admin_user_logged_out": "an admin ended every session of a user",
+    "admin_user_factors_reset": "an admin removed a user's authenticator and recovery codes",
     "admin_custom_data_written": "an admin replaced a user's custom user data",
     "admin_pending_confirmed": "an admin confirmed a pending registration",
     "admin_pending_confirmation_rerun": "an admin ran a pending registration's confirmation again",
