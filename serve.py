@@ -32,10 +32,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from server.asgi import DropQueryStrings, keep_query_strings_out_of_logs
 from server.settings import ConfigError, Settings
 
-__all__ = ["DropQueryStrings", "main"]
+__all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,8 +102,8 @@ def _migration_commands(sub: Any) -> None:
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
-    from server import build_services
     from server.admin import custom_data_command, server_keys_command, users_command
+    from server.wiring import build_services
 
     services = await build_services(settings)
     try:
@@ -167,7 +166,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from server import create_app
+    from server.app import create_app
+    from server.asgi import keep_query_strings_out_of_logs
 
     url = f"http://{args.host}:{args.port}"
     settings = dataclasses.replace(settings, link_base_url=url)
@@ -250,7 +250,7 @@ def _store_kind(settings: Settings) -> str:
 
 
 async def _check_store(settings: Settings) -> str:
-    from server import build_services
+    from server.wiring import build_services
 
     try:
         services = await build_services(settings)

@@ -23,7 +23,7 @@ import os
 from starlette.applications import Starlette
 from starlette.config import Config
 
-from . import create_app
+from .app import create_app
 from .settings import Settings
 
 __all__ = ["DropQueryStrings", "from_environment", "keep_query_strings_out_of_logs"]

@@ -8,8 +8,8 @@ import httpx
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from serve import DropQueryStrings
 from server import create_app
+from server.asgi import DropQueryStrings
 
 
 def test_unexpected_exception_is_a_500_error_json_with_cors(settings):
