@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="serve.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=_port, default=8000)
     parser.add_argument("--data-dir", type=Path, default=None, help="default ./data")
     parser.add_argument("--config", type=Path, default=None, help="default config/demo.toml")
     parser.add_argument("--database", default=None,
@@ -134,6 +134,17 @@ async def _admin_keys(services: Any, args: argparse.Namespace) -> int:
         print(f"admin-keys {args.action} needs a {what}.", file=sys.stderr)
         return 2
     return await admin_keys_command(services, args.action, args.arg)
+
+
+def _port(text: str) -> int:
+    """A TCP port for argparse: uvloop would bind 99999 silently as 99999 % 65536."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a whole number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: ports are 0 to 65535")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
