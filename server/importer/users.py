@@ -200,9 +200,21 @@ def _date(value: Any, what: str) -> float | None:
         value = value["$date"]
         value = value.get("$numberLong") if isinstance(value, dict) else value
         try:
-            return float(value) / 1000
+            seconds = float(value) / 1000
         except (TypeError, ValueError) as exc:
             raise BadUser(f"{what} is not a date") from exc
+        return _in_range(seconds, what)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise BadUser(f"{what} must be seconds since the epoch")
-    return float(value)
+    return _in_range(float(value), what)
+
+
+LAST_DATE = 253_402_300_799.0  # 9999-12-31 23:59:59 UTC, the last date a token may carry too
+
+
+def _in_range(seconds: float, what: str) -> float:
+    # A date past the year 9999 (or NaN, or before 1970) was stored as it came and then broke
+    # `serve.py users list` (OverflowError) and any page that shows the date.
+    if not 0 <= seconds <= LAST_DATE:
+        raise BadUser(f"{what} must be a date from 1970 to 9999")
+    return seconds
