@@ -34,6 +34,7 @@ from argon2.low_level import hash_secret
 from app.sdk import routes
 
 from ..errors import ApiError
+from ..nul_text import holds_nul
 from ..services import passwords, userpass
 from ..services.context import Services
 from ..store.base import Conflict, Identity, UserpassAccount, UserRecord
@@ -100,6 +101,8 @@ def parse_user(value: Any, password_hash: str) -> tuple[UserRecord, tuple[Userpa
         raise value
     if not isinstance(value, dict):
         raise BadUser("not a JSON object")
+    if holds_nul(value):  # PostgreSQL refuses it mid-import; SQLite would keep it.
+        raise BadUser("it holds a NUL character, which a store cannot keep")
     user_id = _text(_oid(value.get("_id", value.get("id"))), "_id")
     created = _date(value.get("creation_date"), "creation_date") or 0.0
     last = _date(value.get("last_authentication_date"), "last_authentication_date")

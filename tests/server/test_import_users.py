@@ -202,3 +202,17 @@ def test_dates_beyond_the_year_9999_are_skipped_and_the_users_list_still_prints(
             in done.stdout
     listed = _serve(tmp_path / "data", "users", "list")
     assert listed.returncode == 0 and _oid(len(bad)) in listed.stdout
+
+
+def test_a_user_with_a_nul_character_is_skipped_on_both_stores(tmp_path: Path) -> None:
+    # Found in review: PostgreSQL stopped the whole import with a traceback
+    # (UntranslatableCharacterError) on a NUL in provider data; SQLite kept it.
+    users = [admin_api_user(n) for n in range(3)]
+    users[0]["identities"][0]["provider_data"] = {"name": "Ada\x00"}
+    users[1]["data"] = {"nick\x00": "x"}
+    users_file = tmp_path / "users.jsonl"
+    users_file.write_text("".join(json.dumps(u) + "\n" for u in users))
+    done = _serve(tmp_path / "data", "import-users", str(users_file))
+    assert "Users: 1 imported, 0 already there, 2 skipped." in done.stdout, done.stderr
+    assert "line 1: skipped, it holds a NUL character, which a store cannot keep" in done.stdout
+    assert "line 2: skipped, it holds a NUL character" in done.stdout
