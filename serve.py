@@ -243,7 +243,7 @@ def _connection_limits(settings: Settings) -> dict[str, Any]:
 
 def _observability(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """JSON log lines when asked for; the metrics directory of several workers, emptied."""
-    from server.observability import jsonlog, metrics
+    from server.observability import jsonlog, metrics, plainlog
     from server.ops_settings import LoggingSettings, read_table
 
     if args.workers > 1:
@@ -253,7 +253,7 @@ def _observability(settings: Settings, args: argparse.Namespace) -> dict[str, An
         metrics.prepare_directory(path)
     if args.log_json or read_table(settings.raw, "logging", LoggingSettings).json:
         return {"log_config": jsonlog.log_config()}
-    return {}
+    return {"log_config": plainlog.log_config()}
 
 
 def _store_kind(settings: Settings) -> str:
