@@ -182,6 +182,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     url = f"http://{args.host}:{args.port}"
     settings = dataclasses.replace(settings, link_base_url=url)
+    warning = _wildcard_link_warning(args.host, url, settings.public_url)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     # Open the store once before serving: a wrong database URL is one clear line here, not a
     # traceback per worker; and the schema and signing key exist before the workers race.
     problem = asyncio.run(_check_store(settings))
@@ -223,6 +226,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     uvicorn.run("server.asgi:from_environment", factory=True, workers=args.workers,
                 host=args.host, port=args.port, log_level="info", **proxy, **patience)
     return 0
+
+
+def _wildcard_link_warning(host: str, url: str, public_url: str) -> str:
+    """A warning when mail and error links would name an address nobody can open."""
+    if public_url or host not in ("0.0.0.0", "::", "[::]", ""):
+        return ""
+    return (f"serve.py: warning: listening on every address without --public-url, so links in "
+            f"mails (confirmation, password reset) and errors start with {url}, which users "
+            "cannot open; set --public-url or public_url to the address they use.")
 
 
 def _connection_limits(settings: Settings) -> dict[str, Any]:

@@ -17,3 +17,13 @@ def test_a_port_out_of_range_is_refused(port: str, reason: str,
         serve.main(["--port", port])
     assert exit_info.value.code == 2
     assert reason in capsys.readouterr().err
+
+
+def test_every_address_without_a_public_url_warns_about_the_links() -> None:
+    # Found in review: `--host 0.0.0.0` mailed reset links to http://0.0.0.0:8000/reset.html.
+    warning = serve._wildcard_link_warning("0.0.0.0", "http://0.0.0.0:8000", "")
+    assert "http://0.0.0.0:8000" in warning and "--public-url" in warning
+    assert serve._wildcard_link_warning("::", "http://:::8000", "")
+    assert serve._wildcard_link_warning("0.0.0.0", "http://0.0.0.0:8000",
+                                        "https://auth.example.com") == ""
+    assert serve._wildcard_link_warning("127.0.0.1", "http://127.0.0.1:8000", "") == ""
