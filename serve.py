@@ -180,7 +180,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from server import create_app
 
-    url = f"http://{args.host}:{args.port}"
+    url = _listen_url(args.host, args.port)
     settings = dataclasses.replace(settings, link_base_url=url)
     warning = _wildcard_link_warning(args.host, url, settings.public_url)
     if warning:
@@ -226,6 +226,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     uvicorn.run("server.asgi:from_environment", factory=True, workers=args.workers,
                 host=args.host, port=args.port, log_level="info", **proxy, **patience)
     return 0
+
+
+def _listen_url(host: str, port: int) -> str:
+    """The URL of the listening address; an IPv6 address goes in brackets (``http://[::1]:8000``,
+    not ``http://::1:8000``, which no client can open), as in mail and error links."""
+    return f"http://[{host}]:{port}" if ":" in host and not host.startswith("[") \
+        else f"http://{host}:{port}"
 
 
 def _wildcard_link_warning(host: str, url: str, public_url: str) -> str:

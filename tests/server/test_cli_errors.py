@@ -27,3 +27,11 @@ def test_every_address_without_a_public_url_warns_about_the_links() -> None:
     assert serve._wildcard_link_warning("0.0.0.0", "http://0.0.0.0:8000",
                                         "https://auth.example.com") == ""
     assert serve._wildcard_link_warning("127.0.0.1", "http://127.0.0.1:8000", "") == ""
+
+
+def test_an_ipv6_listening_address_makes_urls_with_brackets() -> None:
+    # Found in review: `--host ::1` made links like http://::1:8000/docs/errors#...
+    assert serve._listen_url("::1", 8000) == "http://[::1]:8000"
+    assert serve._listen_url("[::1]", 8000) == "http://[::1]:8000"
+    assert serve._listen_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert serve._wildcard_link_warning("::", serve._listen_url("::", 80), "")
