@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="serve.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=_port, default=8000)
     parser.add_argument("--data-dir", type=Path, default=None, help="default ./data")
     parser.add_argument("--config", type=Path, default=None, help="default config/demo.toml")
     parser.add_argument("--database", default=None,
@@ -135,6 +135,17 @@ async def _admin_keys(services: Any, args: argparse.Namespace) -> int:
     return await admin_keys_command(services, args.action, args.arg)
 
 
+def _port(text: str) -> int:
+    """A TCP port for argparse: uvloop would bind 99999 silently as 99999 % 65536."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a whole number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: ports are 0 to 65535")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "migrate-store":
@@ -169,8 +180,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import create_app
     from server.asgi import keep_query_strings_out_of_logs
 
-    url = f"http://{args.host}:{args.port}"
+    url = _listen_url(args.host, args.port)
     settings = dataclasses.replace(settings, link_base_url=url)
+    warning = _wildcard_link_warning(args.host, url, settings.public_url)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     # Open the store once before serving: a wrong database URL is one clear line here, not a
     # traceback per worker; and the schema and signing key exist before the workers race.
     problem = asyncio.run(_check_store(settings))
@@ -214,6 +228,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen_url(host: str, port: int) -> str:
+    """The URL of the listening address; an IPv6 address goes in brackets (``http://[::1]:8000``,
+    not ``http://::1:8000``, which no client can open), as in mail and error links."""
+    return f"http://[{host}]:{port}" if ":" in host and not host.startswith("[") \
+        else f"http://{host}:{port}"
+
+
+def _wildcard_link_warning(host: str, url: str, public_url: str) -> str:
+    """A warning when mail and error links would name an address nobody can open."""
+    if public_url or host not in ("0.0.0.0", "::", "[::]", ""):
+        return ""
+    return (f"serve.py: warning: listening on every address without --public-url, so links in "
+            f"mails (confirmation, password reset) and errors start with {url}, which users "
+            "cannot open; set --public-url or public_url to the address they use.")
+
+
 def _connection_limits(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for slow and surplus connections (server/http_limits.py)."""
     from server.http_limits import HttpLimits, connection_cap, protocol, raise_fd_limit
@@ -232,7 +262,7 @@ def _connection_limits(settings: Settings) -> dict[str, Any]:
 
 def _observability(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """JSON log lines when asked for; the metrics directory of several workers, emptied."""
-    from server.observability import jsonlog, metrics
+    from server.observability import jsonlog, metrics, plainlog
     from server.ops_settings import LoggingSettings, read_table
 
     if args.workers > 1:
@@ -242,7 +272,7 @@ def _observability(settings: Settings, args: argparse.Namespace) -> dict[str, An
         metrics.prepare_directory(path)
     if args.log_json or read_table(settings.raw, "logging", LoggingSettings).json:
         return {"log_config": jsonlog.log_config()}
-    return {}
+    return {"log_config": plainlog.log_config()}
 
 
 def _store_kind(settings: Settings) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 PRIVATE = {"confirm_user", "reset_password", "authenticate"}
+MAX_COLOR = 64
 
 _TRANSLATIONS = {
     ("hello", "en_fr"): "bonjour",
@@ -33,6 +34,10 @@ def whoami(context: Any) -> dict[str, Any]:
 
 async def set_favorite_color(context: Any, color: str) -> dict[str, Any]:
     """Write the caller's custom user data; a refresh of custom data then shows it."""
+    # Custom user data rides in every access token: an unbounded color let any visitor make
+    # their tokens 80 KB, past what proxies accept in a header (found in review).
+    if len(str(color)) > MAX_COLOR:
+        raise ValueError(f"a color name is at most {MAX_COLOR} characters")
     doc = await context.get_custom_data(context.user.id) or {}
     doc["favorite_color"] = str(color)
     await context.set_custom_data(context.user.id, doc)

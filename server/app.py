@@ -40,7 +40,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes: list[BaseRoute] = list(ROUTES)
     if settings.serve_frontend:
-        routes += frontend_routes(img_sources=picture_origins(settings))
+        routes += frontend_routes(img_sources=picture_origins(settings), app_id=settings.app_id)
     app = Starlette(
         routes=routes,
         middleware=[

@@ -24,6 +24,7 @@ from starlette.config import Config
 from .app_secrets import SecretSource, resolve_secrets
 from .config_check import ConfigError as ConfigError  # Re-exported: callers import it here.
 from .config_check import check
+from .cors_origins import browser_origin
 from .custom_token_settings import CustomTokenSettings as CustomTokenSettings  # Re-exported.
 from .custom_token_settings import MetadataField as MetadataField  # Re-exported.
 from .custom_token_settings import custom_token_settings as custom_token_settings
@@ -239,7 +240,10 @@ def _origins(value: Any) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ConfigError("[cors] allowed_origins must be a list of origins.")
-    return tuple(value)
+    try:
+        return tuple(browser_origin(v) for v in value)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:

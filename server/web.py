@@ -46,6 +46,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import app_archive, sdk_wheel
+from .page_app_id import page_for_app
 from .settings import REPO_ROOT, Settings
 
 VENDOR = {
@@ -153,7 +154,7 @@ def content_security_policy(html: str, img_sources: Iterable[str] = (),
 
 
 def _page(root: Path, name: str, url: str | None = None,
-          img_sources: tuple[str, ...] = ()) -> Route:
+          img_sources: tuple[str, ...] = (), app_id: str = "") -> Route:
     path = root / name
     # The policy is computed once per version of the file (by its mtime).
     cache: dict[str, tuple[float, str]] = {}
@@ -171,9 +172,20 @@ def _page(root: Path, name: str, url: str | None = None,
         headers = dict(PAGE_HEADERS)
         if name.endswith(".html"):
             headers["Content-Security-Policy"] = policy()
+            named = page_for_app(path, app_id) if app_id else None
+            if named is not None:
+                return _named_page(request, *named, headers)
         return FileResponse(path, headers=headers)
 
     return Route(url or f"/{name}", serve, methods=["GET", "HEAD"], name=f"page:{url or name}")
+
+
+def _named_page(request: Request, body: bytes, etag: str, headers: dict[str, str]) -> Response:
+    """A page rewritten for the configured app id (``server.page_app_id``), revalidated by ETag."""
+    headers["ETag"] = etag
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
 class _Headers:
@@ -224,13 +236,15 @@ def _embed_bundle(root: Path) -> Route:
 
 
 def frontend_routes(root: Path = REPO_ROOT, *,
-                    img_sources: tuple[str, ...] = ()) -> list[BaseRoute]:
+                    img_sources: tuple[str, ...] = (), app_id: str = "") -> list[BaseRoute]:
     """Routes that serve the pages and their assets; ``img_sources`` widen the pages'
-    ``img-src`` (``create_app`` passes ``picture_origins(settings)``)."""
+    ``img-src`` (``create_app`` passes ``picture_origins(settings)``); ``app_id`` is the app
+    the pages sign in to (``server.page_app_id``)."""
     routes: list[BaseRoute] = []
     if (root / "index.html").exists():
-        routes.append(_page(root, "index.html", "/", img_sources))
-    routes += [_page(root, name, None, img_sources) for name in PAGES if (root / name).exists()]
+        routes.append(_page(root, "index.html", "/", img_sources, app_id))
+    routes += [_page(root, name, None, img_sources, app_id)
+               for name in PAGES if (root / name).exists()]
     routes.append(_embed_bundle(root))
     routes += sdk_wheel.wheel_routes(root)
     routes += app_archive.archive_routes(root)

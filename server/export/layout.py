@@ -164,6 +164,10 @@ def _functions(root: Path) -> list[Function]:
         if not isinstance(name, str) or not name:
             raise ConfigError(f"{path}: every function needs a name.")
         source = folder / f"{name}.js"
+        if not source.resolve().is_relative_to(folder.resolve()):
+            # "../../x" read any .js file of the machine as a function (found in review).
+            raise ConfigError(f"{path} lists the function {name!r}, whose source would be "
+                              "outside the export's functions folder.")
         if not source.is_file():
             raise ConfigError(f"{path} lists the function {name!r}, but functions/{name}.js "
                               "is not there.")

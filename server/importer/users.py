@@ -34,6 +34,7 @@ from argon2.low_level import hash_secret
 from app.sdk import routes
 
 from ..errors import ApiError
+from ..nul_text import holds_nul
 from ..services import passwords, userpass
 from ..services.context import Services
 from ..store.base import Conflict, Identity, UserpassAccount, UserRecord
@@ -100,6 +101,8 @@ def parse_user(value: Any, password_hash: str) -> tuple[UserRecord, tuple[Userpa
         raise value
     if not isinstance(value, dict):
         raise BadUser("not a JSON object")
+    if holds_nul(value):  # PostgreSQL refuses it mid-import; SQLite would keep it.
+        raise BadUser("it holds a NUL character, which a store cannot keep")
     user_id = _text(_oid(value.get("_id", value.get("id"))), "_id")
     created = _date(value.get("creation_date"), "creation_date") or 0.0
     last = _date(value.get("last_authentication_date"), "last_authentication_date")
@@ -200,9 +203,21 @@ def _date(value: Any, what: str) -> float | None:
         value = value["$date"]
         value = value.get("$numberLong") if isinstance(value, dict) else value
         try:
-            return float(value) / 1000
+            seconds = float(value) / 1000
         except (TypeError, ValueError) as exc:
             raise BadUser(f"{what} is not a date") from exc
+        return _in_range(seconds, what)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise BadUser(f"{what} must be seconds since the epoch")
-    return float(value)
+    return _in_range(float(value), what)
+
+
+LAST_DATE = 253_402_300_799.0  # 9999-12-31 23:59:59 UTC, the last date a token may carry too
+
+
+def _in_range(seconds: float, what: str) -> float:
+    # A date past the year 9999 (or NaN, or before 1970) was stored as it came and then broke
+    # `serve.py users list` (OverflowError) and any page that shows the date.
+    if not 0 <= seconds <= LAST_DATE:
+        raise BadUser(f"{what} must be a date from 1970 to 9999")
+    return seconds

@@ -26,6 +26,7 @@ from app.sdk.errors import ErrorCode
 
 from .. import ejson
 from ..errors import ApiError
+from ..nul_text import holds_nul
 from ..runtime import FunctionError, FunctionNotFound
 from ..settings import CustomTokenSettings, MetadataField
 from . import users
@@ -145,6 +146,8 @@ async def custom_token(services: Services, payload: dict[str, Any], address: str
     if not isinstance(subject, str) or not subject or len(subject) > MAX_ID:
         raise _refused("'sub' must be a non-empty string")
     data = metadata(claims, services.settings.custom_token.metadata_fields)
+    if holds_nul(subject) or holds_nul(data):
+        raise _refused("the token's claims hold a NUL character")
     return Proof(users.make_identity(services, routes.CUSTOM_TOKEN, subject, data))
 
 
@@ -160,6 +163,8 @@ def _external_user(result: Any) -> tuple[str, dict[str, Any]]:
         result = str(result)
     if not isinstance(result, str) or not result or len(result) > MAX_ID:
         raise _function_refused("the function returned no user id")
+    if holds_nul(result) or holds_nul(name):
+        raise _function_refused("the function returned a user id or name with a NUL character")
     return result, ({"name": name} if isinstance(name, str) and name else {})
 
 

@@ -228,8 +228,11 @@ async def after_password(services: Services, user: UserRecord, provider: str,
 
 async def pending_login(services: Services, mfa_token: Any) -> AuthChallenge:
     """The login an ``mfa_token`` stands for, left in place; 401 if unknown or expired."""
-    if not isinstance(mfa_token, str) or not mfa_token or len(mfa_token) > 200:
-        raise ApiError(ErrorCode.MISSING_PARAMETER, 400, "expected a string field 'mfa_token'")
+    if not isinstance(mfa_token, str) or not mfa_token:
+        code = ErrorCode.MISSING_PARAMETER if mfa_token is None else ErrorCode.INVALID_PARAMETER
+        raise ApiError(code, 400, "expected a string field 'mfa_token'")
+    if len(mfa_token) > 200:  # No login's token is this long: as unknown as any other.
+        raise invalid("the login expired or was finished already; log in again")
     found = await services.store.get_challenge(passkeys.handle_hash(mfa_token), time.time())
     if found is None or found.kind != KIND or found.user_id is None:
         raise invalid("the login expired or was finished already; log in again")

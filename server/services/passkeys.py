@@ -148,9 +148,11 @@ def _default_user_name(user: UserRecord | None) -> str:
 def _name(value: Any) -> str:
     if value is None:
         return "Passkey"
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+    # Printable only: a NUL was stored by SQLite and a 500 on PostgreSQL (found in review).
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME \
+            or not value.isprintable():
         raise ApiError(ErrorCode.INVALID_PARAMETER, 400,
-                       f"a passkey name is 1 to {MAX_NAME} characters")
+                       f"a passkey name is 1 to {MAX_NAME} printable characters")
     return value.strip()
 
 

@@ -59,3 +59,51 @@ def test_an_unreachable_server_is_a_network_error() -> None:
         run(app.log_in(Credentials.anonymous()))
     assert (info.value.code, info.value.status) == (ErrorCode.NETWORK_ERROR, 0)
     assert spy.count("GET", "/location") == 1 and spy.responses == []
+
+
+def test_a_redirect_to_another_origin_does_not_carry_the_token() -> None:
+    # Found in review: urllib copies Authorization to any redirect target, so a redirect to
+    # another host handed it the bearer token; fetch (realm-web, the browser adapter) drops it.
+    import http.server
+    import threading
+
+    seen: dict[str, str | None] = {}
+
+    class Target(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            seen[self.path] = self.headers.get("Authorization")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    elsewhere = f"http://127.0.0.1:{other.server_address[1]}"
+
+    class Redirector(Target):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/same":
+                return super().do_GET()
+            where = "/same" if self.path == "/here" else f"{elsewhere}/away"
+            self.send_response(302)
+            self.send_header("Location", where)
+            self.end_headers()
+
+    first = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
+    for server in (first, other):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        origin = f"http://127.0.0.1:{first.server_address[1]}"
+        transport = UrllibTransport(use_env_proxies=False)
+        auth = {"Authorization": "Bearer secret-token"}
+        for path in ("/here", "/there"):
+            reply = run(transport.send(Request("GET", origin + path, auth, None)))
+            assert reply.status == 200
+    finally:
+        for server in (first, other):
+            server.shutdown()
+            server.server_close()
+    assert seen == {"/same": "Bearer secret-token", "/away": None}

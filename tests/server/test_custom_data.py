@@ -135,3 +135,12 @@ def test_feature_off(server_factory: Callable[..., LiveServer]) -> None:
         assert wire.call(user["access_token"], "custom_data") == {}
     finally:
         wire.close()
+
+
+def test_demo_function_keeps_custom_data_small_enough_for_a_token(wire: LiveApi) -> None:
+    # Found in review: a 60,000-character color made every later access token 80 KB.
+    user = wire.anonymous()
+    resp = wire.call_raw(user["access_token"], "set_favorite_color", "x" * 65)
+    assert resp.status_code == 400 and resp.json()["error_code"] == "FunctionExecutionError"
+    assert "at most 64 characters" in resp.json()["error"]
+    assert wire.call(user["access_token"], "set_favorite_color", "x" * 64)["favorite_color"]

@@ -188,3 +188,13 @@ def test_linking_an_identity_that_has_a_user_is_refused(start: Callable[..., Liv
     _refused(resp, "invalid credentials")
     assert wire.http.get("/api/client/v2.0/auth/profile",
                          headers=bearer(anon["access_token"])).status_code == 200
+
+
+def test_a_user_id_with_a_nul_character_is_refused_on_both_stores(
+        start: Callable[..., LiveApi]) -> None:
+    # Found in review: the demo's function returns the username it is given; with a NUL in it
+    # SQLite stored the identity and PostgreSQL answered 500 InternalServerError.
+    wire = start()
+    _refused(wire.login_raw("custom-function", {**TEMPLATE, "username": "bo\x00b"}),
+             "the function returned a user id or name with a NUL character")
+    assert wire.login("custom-function", TEMPLATE)["user_id"], "the server keeps serving"

@@ -318,3 +318,13 @@ def test_config_refuses_a_private_key(tmp_path: Path) -> None:
                                 serialization.NoEncryption()).decode()
     with pytest.raises(ConfigError, match="private key"):
         make_settings(tmp_path, provider(algorithm="RS256", public_key=private))
+
+
+def test_claims_with_a_nul_character_are_refused_on_both_stores(
+        start: Callable[..., LiveApi]) -> None:
+    # Found in review: PostgreSQL cannot store NUL; SQLite could, so the two stores differed
+    # (a 500 InternalServerError on PostgreSQL).
+    wire = start(provider())
+    _refused(wire, token(sub="jwt\x00user"), "the token's claims hold a NUL character")
+    _refused(wire, token(mySecretField="s3\x00cret"), "the token's claims hold a NUL character")
+    assert wire.login("custom-token", {"token": token()})["user_id"]

@@ -189,3 +189,13 @@ def test_expansions_keep_types_and_fill_in_the_tag(tmp_path: Path) -> None:
     })
     assert read_export(tmp_path).raw["values"] == {"limit": 5, "tag": "qa",
                                                    "url": "https://qa.example.com/api"}
+
+
+def test_a_function_name_cannot_reach_outside_the_functions_folder(tmp_path: Path) -> None:
+    # Found in review: the name "../../outside" read <export>/../outside.js as a function.
+    root = tmp_path / "app"
+    _write(root, {"realm_config.json": {"app_id": "a"},
+                  "functions/config.json": [{"name": "../../outside"}]})
+    (tmp_path / "outside.js").write_text("exports = function () { return 1; };")
+    with pytest.raises(ConfigError, match="outside the export's functions folder"):
+        read_export(root)

@@ -182,3 +182,37 @@ def test_custom_data_imports_from_mongoexport_keyed_by_the_user_id_field(
     assert got["visits"] == 9007199254740993
     assert got["_id"] == {"$oid": "64b000000000000000000001"}
     assert got["since"] == {"$date": "2020-09-13T12:26:40Z"}
+
+
+def test_dates_beyond_the_year_9999_are_skipped_and_the_users_list_still_prints(
+        tmp_path: Path) -> None:
+    # Found in review: 1e300 seconds and a $date of 10^17 ms were imported as they came, then
+    # `serve.py users list` died with OverflowError on them.
+    bad = [1e300, {"$date": {"$numberLong": "99999999999999999"}},
+           {"$date": {"$numberLong": "-5"}}, {"$date": "nan"}]
+    users = [admin_api_user(n) for n in range(len(bad) + 1)]
+    for user, date in zip(users, bad, strict=False):
+        user["creation_date"] = date
+    users_file = tmp_path / "users.jsonl"
+    users_file.write_text("".join(json.dumps(u) + "\n" for u in users))
+    done = _serve(tmp_path / "data", "import-users", str(users_file))
+    assert f"Users: 1 imported, 0 already there, {len(bad)} skipped." in done.stdout
+    for line in range(1, len(bad) + 1):
+        assert f"line {line}: skipped, creation_date must be a date from 1970 to 9999" \
+            in done.stdout
+    listed = _serve(tmp_path / "data", "users", "list")
+    assert listed.returncode == 0 and _oid(len(bad)) in listed.stdout
+
+
+def test_a_user_with_a_nul_character_is_skipped_on_both_stores(tmp_path: Path) -> None:
+    # Found in review: PostgreSQL stopped the whole import with a traceback
+    # (UntranslatableCharacterError) on a NUL in provider data; SQLite kept it.
+    users = [admin_api_user(n) for n in range(3)]
+    users[0]["identities"][0]["provider_data"] = {"name": "Ada\x00"}
+    users[1]["data"] = {"nick\x00": "x"}
+    users_file = tmp_path / "users.jsonl"
+    users_file.write_text("".join(json.dumps(u) + "\n" for u in users))
+    done = _serve(tmp_path / "data", "import-users", str(users_file))
+    assert "Users: 1 imported, 0 already there, 2 skipped." in done.stdout, done.stderr
+    assert "line 1: skipped, it holds a NUL character, which a store cannot keep" in done.stdout
+    assert "line 2: skipped, it holds a NUL character" in done.stdout

@@ -224,3 +224,14 @@ def test_the_admin_command_resets_a_users_factors(live_server: Any) -> None:
         assert api.log_in("ann@example.com").status_code == 200
         again = admin(live_server, "reset-factors", user_id)
         assert again.returncode == 0 and "has no authenticator" in again.stdout
+
+
+def test_a_token_that_is_no_mfa_token_is_refused_as_what_it_is(api: Api) -> None:
+    # Found in review: a present but long token (an access token sent by mistake) or one of
+    # the wrong type was "expected a string field", MissingParameter.
+    access = api.login("anon-user", {}).json()["access_token"]
+    assert_error(post(api, routes.MFA_VERIFY, {"mfa_token": access, "code": "123456"}),
+                 401, "SecondFactorInvalid")
+    assert_error(post(api, routes.MFA_VERIFY, {"mfa_token": 5, "code": "123456"}),
+                 400, "InvalidParameter")
+    assert_error(post(api, routes.MFA_VERIFY, {"code": "123456"}), 400, "MissingParameter")

@@ -198,3 +198,14 @@ def test_off_unless_enabled(make_api: Any) -> None:
     resp = api.http.post(path(api, routes.PASSKEY_LOGIN_OPTIONS))
     assert_error(resp, 404, "AuthProviderNotFound")
     assert_error(api.login(routes.PASSKEY, {}), 404, "AuthProviderNotFound")
+
+
+def test_a_passkey_name_with_a_nul_character_is_refused_on_both_stores(api: Api) -> None:
+    # Found in review: SQLite stored "Lap\x00top"; PostgreSQL answered 500.
+    resp = register(api, SoftAuthenticator(ORIGIN), name="Lap\x00top")
+    assert_error(resp, 400, "InvalidParameter")
+    created = register(api, SoftAuthenticator(ORIGIN), name="Laptop").json()
+    one = routes.passkey_credential(api.app_id, created["passkey"]["id"])
+    renamed = api.http.patch(one, json={"name": "Old\x00laptop"},
+                             headers=auth(created["access_token"]))
+    assert_error(renamed, 400, "InvalidParameter")

@@ -212,3 +212,28 @@ def test_the_outbox_is_private_even_with_a_loose_umask(make_api) -> None:
     assert mode(api.data_dir / "outbox.jsonl") == 0o600
     if TEST_STORE == "sqlite":  # Else the key is in the database, not the data dir.
         assert mode(api.data_dir / "signing-key") == 0o600
+
+
+@sqlite_only
+def test_a_sqlite_store_outside_the_data_dir_is_private(tmp_path: Path) -> None:
+    # Found in review: `--database sqlite:/elsewhere/x.sqlite3` made the file (password hashes,
+    # TOTP secrets) and its -wal/-shm files 0644 under the usual umask.
+    import asyncio
+
+    from server.store import open_store_for
+
+    async def use_it(path: Path) -> None:
+        store = open_store_for(f"sqlite:{path}", tmp_path / "data")
+        await store.open()
+        await store.set_meta_if_absent("review", "x")
+        await store.close()
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "elsewhere" / "app.sqlite3"
+        path.parent.mkdir()
+        asyncio.run(use_it(path))
+    finally:
+        os.umask(old)
+    made = [p for p in path.parent.iterdir() if p.name.startswith("app.sqlite3")]
+    assert made and all(mode(p) == 0o600 for p in made), {p.name: oct(mode(p)) for p in made}

@@ -175,3 +175,26 @@ def test_serve_py_stops_at_once_naming_the_bad_key(tmp_path: Path) -> None:
         assert f"serve.py: {message}" in proc.stderr
         assert proc.stdout == "" and time.monotonic() - began < 20
         assert not (tmp_path / "data").exists()  # Stopped before touching anything.
+
+
+@pytest.mark.parametrize(("written", "sent"), [
+    ("https://Shop.Example.com", "https://shop.example.com"),
+    ("https://shop.example.com:443/", "https://shop.example.com"),
+    ("HTTP://localhost:5173", "http://localhost:5173"),
+    ("http://[::1]:8000", "http://[::1]:8000"),
+    ("*", "*"),
+])
+def test_allowed_origins_are_written_as_browsers_send_them(written: str, sent: str,
+                                                           tmp_path: Path) -> None:
+    # Found in review: the CORS check compares exactly, so these never matched a browser.
+    settings = load({"cors": {"allowed_origins": [written]}}, tmp_path)
+    assert settings.allowed_origins == (sent,)
+
+
+@pytest.mark.parametrize("entry", ["shop.example.com", "https://shop.example.com/app",
+                                   "ftp://shop.example.com", "https://shop.example.com?x=1",
+                                   "https://user@shop.example.com", "https://x:99999", "null"])
+def test_an_allowed_origin_that_is_no_origin_is_refused_by_name(entry: str,
+                                                                tmp_path: Path) -> None:
+    message = refused({"cors": {"allowed_origins": ["https://ok.example", entry]}}, tmp_path)
+    assert message.startswith(f"[cors] allowed_origins: {entry!r} is not an origin")

@@ -13,8 +13,10 @@ import logging
 import os
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from ..app import App
 from ..http import Request, Response
@@ -32,7 +34,9 @@ class UrllibTransport:
 
     def __init__(self, *, timeout: float = 30.0, use_env_proxies: bool = True) -> None:
         self.timeout = timeout
-        handlers = [] if use_env_proxies else [urllib.request.ProxyHandler({})]
+        handlers: list[urllib.request.BaseHandler] = [_SameOriginAuthRedirects()]
+        if not use_env_proxies:
+            handlers.append(urllib.request.ProxyHandler({}))
         self._opener = urllib.request.build_opener(*handlers)
 
     async def send(self, request: Request) -> Response:
@@ -58,6 +62,27 @@ class UrllibTransport:
 
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
+
+
+class _SameOriginAuthRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects as ``fetch`` does: the bearer token goes only to the same origin.
+
+    urllib's own handler copies every header to the redirect's target, so a redirect to another
+    host (or from https to http) handed it the user's access or refresh token; browsers drop
+    ``Authorization`` on a cross-origin redirect. Found in review.
+    """
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(new.full_url) != _origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 class FileStorage(Storage):

@@ -21,6 +21,7 @@ Rules that must hold:
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
@@ -53,6 +54,8 @@ class Connection:
         await asyncio.to_thread(self._open_sync)
 
     def _open_sync(self) -> None:
+        if self._inline_reads:  # A file: made private before SQLite creates it (see below).
+            _create_private(self.path)
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=10000")
@@ -152,3 +155,17 @@ def _switch_to_wal(conn: sqlite3.Connection, seconds: float = 10.0) -> None:
                 raise
             time.sleep(0.02)
 
+
+def _create_private(path: str) -> None:
+    """Create the store's file readable by its owner only, if it does not exist yet.
+
+    It holds password hashes, TOTP secrets and session hashes. SQLite made it with the umask's
+    mode (0644), and its ``-wal`` and ``-shm`` files copy the database file's mode; inside the
+    data dir (0700) that was hidden, but ``--database sqlite:/elsewhere/app.sqlite3`` left all
+    three readable by every local user (found in review). An existing file keeps its mode.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
