@@ -21,6 +21,7 @@ providers = ["local-userpass"]
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,7 +116,30 @@ def passkey_settings(table: dict[str, Any], app_id: str, public_url: str,
     if settings.enabled and not settings.origins:
         raise ConfigError("[providers.passkey] needs origins (the pages that sign in), or set "
                           "public_url.")
+    if settings.enabled:
+        _check_rp_id(settings.rp_id, settings.origins)
     return settings
+
+
+def _check_rp_id(rp_id: str, origins: tuple[str, ...]) -> None:
+    """Refuse an ``rp_id`` no browser would use: an IP address, or no origin's host or parent.
+
+    Such a config started, and every passkey ceremony then failed in the browser with a
+    SecurityError the server never saw (found in review).
+    """
+    try:
+        ipaddress.ip_address(rp_id.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise ConfigError(f"[providers.passkey] rp_id = {rp_id!r} is an IP address, which "
+                          "browsers refuse for passkeys: open the page by a host name (such as "
+                          "localhost) and set rp_id to it.")
+    hosts = [urlsplit(o).hostname or "" for o in origins]
+    if not any(h == rp_id or h.endswith("." + rp_id) for h in hosts):
+        raise ConfigError(f"[providers.passkey] rp_id = {rp_id!r} is neither the host of an "
+                          f"origin ({', '.join(origins)}) nor a parent domain of one, so no "
+                          "page could use passkeys.")
 
 
 def mfa_settings(table: dict[str, Any], app_id: str, rp_name: str = "") -> MfaSettings:
