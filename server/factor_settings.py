@@ -147,8 +147,22 @@ def mfa_settings(table: dict[str, Any], app_id: str, rp_name: str = "") -> MfaSe
     return MfaSettings(
         enabled=bool(table.get("enabled", False)),
         required=bool(table.get("required", False)),
-        providers=_strings("[mfa] providers", table.get("providers", ["local-userpass"])),
+        providers=_mfa_providers(table.get("providers", ["local-userpass"])),
         issuer=str(table.get("issuer") or rp_name or app_id),
         login_seconds=float(table.get("login_seconds", 300.0)),
         totp_window=int(table.get("totp_window", 1)),
     )
+
+
+_MFA_LOGINS = ("local-userpass", "anon-user", "api-key", "custom-function", "custom-token",
+               "oauth2-google", "oauth2-apple", "oauth2-facebook", "oidc")
+
+
+def _mfa_providers(value: Any) -> tuple[str, ...]:
+    """``[mfa] providers``: login provider types; a misspelt one asked nobody for a factor."""
+    names = _strings("[mfa] providers", value)
+    for name in names:
+        if name not in _MFA_LOGINS and not (name.startswith("oidc-") and len(name) > 5):
+            raise ConfigError(f"[mfa] providers: {name!r} is not a login provider; they are "
+                              f"{', '.join(_MFA_LOGINS)} and oidc-<name>.")
+    return names

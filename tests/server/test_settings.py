@@ -219,3 +219,12 @@ def test_a_passkey_rp_id_may_be_a_parent_of_the_origins(tmp_path: Path) -> None:
         "enabled": True, "rp_id": "example.com",
         "origins": ["https://app.example.com", "https://example.com"]}}}, tmp_path)
     assert settings.passkey.rp_id == "example.com"
+
+
+def test_a_misspelt_mfa_provider_is_refused(tmp_path: Path) -> None:
+    # Found in review: ["local-userpas"] started and asked nobody for a second factor.
+    text = refused({"mfa": {"enabled": True, "providers": ["local-userpas"]}}, tmp_path)
+    assert text.startswith("[mfa] providers: 'local-userpas' is not a login provider")
+    settings = load({"mfa": {"enabled": True, "providers": ["local-userpass", "oidc-corp"]}},
+                    tmp_path)
+    assert settings.mfa.providers == ("local-userpass", "oidc-corp")
