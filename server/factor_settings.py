@@ -21,6 +21,7 @@ providers = ["local-userpass"]
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,7 +116,30 @@ def passkey_settings(table: dict[str, Any], app_id: str, public_url: str,
     if settings.enabled and not settings.origins:
         raise ConfigError("[providers.passkey] needs origins (the pages that sign in), or set "
                           "public_url.")
+    if settings.enabled:
+        _check_rp_id(settings.rp_id, settings.origins)
     return settings
+
+
+def _check_rp_id(rp_id: str, origins: tuple[str, ...]) -> None:
+    """Refuse an ``rp_id`` no browser would use: an IP address, or no origin's host or parent.
+
+    Such a config started, and every passkey ceremony then failed in the browser with a
+    SecurityError the server never saw (found in review).
+    """
+    try:
+        ipaddress.ip_address(rp_id.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise ConfigError(f"[providers.passkey] rp_id = {rp_id!r} is an IP address, which "
+                          "browsers refuse for passkeys: open the page by a host name (such as "
+                          "localhost) and set rp_id to it.")
+    hosts = [urlsplit(o).hostname or "" for o in origins]
+    if not any(h == rp_id or h.endswith("." + rp_id) for h in hosts):
+        raise ConfigError(f"[providers.passkey] rp_id = {rp_id!r} is neither the host of an "
+                          f"origin ({', '.join(origins)}) nor a parent domain of one, so no "
+                          "page could use passkeys.")
 
 
 def mfa_settings(table: dict[str, Any], app_id: str, rp_name: str = "") -> MfaSettings:
@@ -123,8 +147,22 @@ def mfa_settings(table: dict[str, Any], app_id: str, rp_name: str = "") -> MfaSe
     return MfaSettings(
         enabled=bool(table.get("enabled", False)),
         required=bool(table.get("required", False)),
-        providers=_strings("[mfa] providers", table.get("providers", ["local-userpass"])),
+        providers=_mfa_providers(table.get("providers", ["local-userpass"])),
         issuer=str(table.get("issuer") or rp_name or app_id),
         login_seconds=float(table.get("login_seconds", 300.0)),
         totp_window=int(table.get("totp_window", 1)),
     )
+
+
+_MFA_LOGINS = ("local-userpass", "anon-user", "api-key", "custom-function", "custom-token",
+               "oauth2-google", "oauth2-apple", "oauth2-facebook", "oidc")
+
+
+def _mfa_providers(value: Any) -> tuple[str, ...]:
+    """``[mfa] providers``: login provider types; a misspelt one asked nobody for a factor."""
+    names = _strings("[mfa] providers", value)
+    for name in names:
+        if name not in _MFA_LOGINS and not (name.startswith("oidc-") and len(name) > 5):
+            raise ConfigError(f"[mfa] providers: {name!r} is not a login provider; they are "
+                              f"{', '.join(_MFA_LOGINS)} and oidc-<name>.")
+    return names

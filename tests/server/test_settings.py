@@ -198,3 +198,33 @@ def test_an_allowed_origin_that_is_no_origin_is_refused_by_name(entry: str,
                                                                 tmp_path: Path) -> None:
     message = refused({"cors": {"allowed_origins": ["https://ok.example", entry]}}, tmp_path)
     assert message.startswith(f"[cors] allowed_origins: {entry!r} is not an origin")
+
+
+@pytest.mark.parametrize(("passkey", "message"), [
+    ({"rp_id": "127.0.0.1", "origins": ["http://127.0.0.1:8000"]}, "is an IP address"),
+    ({"rp_id": "example.com", "origins": ["https://shop.example.org"]},
+     "is neither the host of an origin"),
+    ({"rp_id": "ample.com", "origins": ["https://example.com"]},
+     "is neither the host of an origin"),
+])
+def test_a_passkey_rp_id_no_browser_would_use_is_refused(passkey: dict[str, Any], message: str,
+                                                         tmp_path: Path) -> None:
+    # Found in review: these started, and every passkey ceremony failed in the browser.
+    text = refused({"providers": {"passkey": {"enabled": True, **passkey}}}, tmp_path)
+    assert text.startswith(f"[providers.passkey] rp_id = {passkey['rp_id']!r}") and message in text
+
+
+def test_a_passkey_rp_id_may_be_a_parent_of_the_origins(tmp_path: Path) -> None:
+    settings = load({"providers": {"passkey": {
+        "enabled": True, "rp_id": "example.com",
+        "origins": ["https://app.example.com", "https://example.com"]}}}, tmp_path)
+    assert settings.passkey.rp_id == "example.com"
+
+
+def test_a_misspelt_mfa_provider_is_refused(tmp_path: Path) -> None:
+    # Found in review: ["local-userpas"] started and asked nobody for a second factor.
+    text = refused({"mfa": {"enabled": True, "providers": ["local-userpas"]}}, tmp_path)
+    assert text.startswith("[mfa] providers: 'local-userpas' is not a login provider")
+    settings = load({"mfa": {"enabled": True, "providers": ["local-userpass", "oidc-corp"]}},
+                    tmp_path)
+    assert settings.mfa.providers == ("local-userpass", "oidc-corp")
