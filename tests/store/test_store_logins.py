@@ -75,3 +75,20 @@ async def test_racing_processes_stop_at_the_limit(open_stores: OpenStores) -> No
     assert await stores[0].rate_count("hot", 300, T0 + 1) == 5
     created = [await stores[0].get_user(login(n)[0].id) for n in range(24)]
     assert sum(u is not None for u in created) == 5
+
+
+async def test_the_user_behind_a_session_reads_as_get_user_does(store: Store) -> None:
+    # get_user_for_session reads the user and its identities in one statement on SQLite: the
+    # same identities in the same order, the data as stored (big numbers, odd text and all).
+    u, ident, session = login(1)
+    await store.create_user_session(u, ident, session)
+    odd = {"big": 2**70, "f": 0.1, "s": "é\"\\\n"}
+    for n, data in enumerate([odd, {}, {"n": [1, {"a": None}]}]):
+        await store.add_identity(u.id, Identity(f"custom-{3 - n}", f"x{n}", "p", data))
+    found = await store.get_user_for_session(u.id, session.id)
+    assert found == await store.get_user(u.id)
+    assert found is not None
+    assert [i.provider_type for i in found.identities] == [
+        "anon-user", "custom-3", "custom-2", "custom-1"]
+    assert found.identities[1].data == odd
+    assert await store.get_user_for_session(u.id, "s-other") is None

@@ -120,15 +120,19 @@ class Connection:
             self._local.conn = conn
         return conn
 
-    async def _read(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
-        """Run a small read inline (rule 2), or in the worker thread when it cannot be."""
+    async def _read(self, fn: Callable[[sqlite3.Cursor], T], *, single: bool = False) -> T:
+        """Run a small read inline (rule 2), or in the worker thread when it cannot be.
+
+        ``single``: ``fn`` runs one statement, which reads one snapshot without ``BEGIN``.
+        """
         if not self._inline_reads or self._conn is None:
             return await self._run(fn)
         try:
             conn = self._reader()
             cur = conn.cursor()
             try:
-                cur.execute("BEGIN")
+                if not single:
+                    cur.execute("BEGIN")
                 return fn(cur)
             finally:
                 if conn.in_transaction:
