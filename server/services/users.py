@@ -7,6 +7,8 @@ external person always maps to the same user, and one identity never belongs to 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import secrets
 import string
 import time
@@ -41,9 +43,13 @@ def anonymous_identity_id() -> str:
 
 def provider_id(services: Services, provider_type: str) -> str:
     """A stable id for a provider's config, derived from app id and provider type."""
-    import hashlib
+    return _provider_id(services.settings.app_id, provider_type)
 
-    return hashlib.sha256(f"{services.settings.app_id}/{provider_type}".encode()).hexdigest()[:24]
+
+@functools.lru_cache(maxsize=256)
+def _provider_id(app_id: str, provider_type: str) -> str:
+    # Every profile and login asks for the same few (the provider types are the config's).
+    return hashlib.sha256(f"{app_id}/{provider_type}".encode()).hexdigest()[:24]
 
 
 def make_identity(services: Services, provider_type: str, ident_id: str,

@@ -117,7 +117,7 @@ class Users(Connection):
                               row["created_at"], row["expires_at"], row["api_key_id"])
             user = None if row["u_id"] is None else UserRecord(
                 row["u_id"], row["u_type"], bool(row["u_disabled"]), row["u_created_at"],
-                _identities(row), json.loads(row["u_data"]), row["u_last_login_at"])
+                _identities(row), _data(row["u_data"]), row["u_last_login_at"])
             doc = row["doc"]
             return RefreshRead(session, user, None if doc is None else ejson.loads_doc(doc))
 
@@ -175,10 +175,15 @@ _REFRESH = (
 
 
 def _identities(row: sqlite3.Row) -> tuple[Identity, ...]:
-    return tuple(Identity(str(t), str(i), str(p), json.loads(d))
+    return tuple(Identity(str(t), str(i), str(p), _data(d))
                  for t, i, p, d in json.loads(row["identities_json"]))
 
 
 def _user_of_joined_row(row: sqlite3.Row) -> UserRecord:
     return UserRecord(row["id"], row["type"], bool(row["disabled"]), row["created_at"],
-                      _identities(row), json.loads(row["data"]), row["last_login_at"])
+                      _identities(row), _data(row["data"]), row["last_login_at"])
+
+
+def _data(text: str) -> dict[str, Any]:
+    # Most users and identities have no data: no parse for it.
+    return {} if text == "{}" else json.loads(text)
