@@ -32,7 +32,8 @@ class Data(Connection):
     # Documents.
     async def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
         row = await self._read(lambda c: c.execute(
-            "SELECT doc FROM documents WHERE collection=? AND key=?", (collection, key)).fetchone())
+            "SELECT doc FROM documents WHERE collection=? AND key=?", (collection, key)).fetchone(),
+            single=True)
         return None if row is None else ejson.loads_doc(row["doc"])
 
     async def put_document(self, collection: str, key: str, doc: dict[str, Any]) -> None:
