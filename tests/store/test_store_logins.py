@@ -7,6 +7,7 @@ inside it counts and refuses as ``hit_rate`` does, also when processes race on o
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -92,3 +93,22 @@ async def test_the_user_behind_a_session_reads_as_get_user_does(store: Store) ->
         "anon-user", "custom-3", "custom-2", "custom-1"]
     assert found.identities[1].data == odd
     assert await store.get_user_for_session(u.id, "s-other") is None
+
+
+async def test_a_busy_sqlite_file_sends_the_write_to_the_worker_thread(store: Store) -> None:
+    # Rule 3 of the SQLite connection: the write runs inline only when the write lock is free at
+    # once; held by another process here, the login waits on the worker thread, not the loop.
+    path = getattr(store, "path", None)
+    if not isinstance(path, str) or not path.endswith(".sqlite3"):
+        pytest.skip("SQLite's inline writes only")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        pending = asyncio.ensure_future(store.create_user_session(*login(7)))
+        await asyncio.sleep(0.2)
+        assert not pending.done()  # Waiting for the lock, and the event loop still runs.
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(pending, 10) is True
+    finally:
+        other.close()
+    assert await store.get_user(login(7)[0].id) is not None

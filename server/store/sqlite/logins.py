@@ -41,4 +41,4 @@ class Logins(Connection):
                  session.created_at, session.expires_at))
             return True
 
-        return await self._run(fn)
+        return await self._write_inline(fn)  # Rule 3 of the connection.
