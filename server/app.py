@@ -15,6 +15,7 @@ from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_
 from .observability import lifecycle
 from .observability.middleware import Observe
 from .quiet_status import QuietStatusMiddleware
+from .route_cache import install as install_route_cache
 from .routes import ROUTES
 from .settings import Settings
 from .web import frontend_routes, picture_origins
@@ -57,4 +58,5 @@ def create_app(settings: Settings) -> Starlette:
     )
     # The base of every error's link to /docs/errors (server.errors.link_base).
     app.state.error_link_base = settings.public_url or settings.link_base_url
+    install_route_cache(app.router)  # Issue 15: the route of a path, found once.
     return app

@@ -13,7 +13,16 @@ from app.sdk import routes as paths
 from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError
-from ..services import audit, mfa, providers, ratelimit, sessions, userpass, users
+from ..services import (
+    anonymous_login,
+    audit,
+    mfa,
+    providers,
+    ratelimit,
+    sessions,
+    userpass,
+    users,
+)
 from ..services.context import Services
 from .common import check_app, client_address, empty, json_body, json_ok
 
@@ -39,6 +48,10 @@ async def login(request: Request) -> Response:
         token = await sessions.access_token(services, user.id, caller.session_id, caller.device_id)
         return json_ok({"access_token": token, "user_id": user.id, "device_id": caller.device_id})
     device_id = sessions.device_id_from(options)
+    if name == paths.ANON_USER and anonymous_login.applies(services):
+        async with audit.login_attempt(services, name, device_id):
+            answer = await anonymous_login.log_in(services, client_address(request), device_id)
+        return json_ok(answer)
     email = body.get("username") if name == paths.LOCAL_USERPASS else None
     async with audit.login_attempt(services, name, device_id, email=email):
         proof = await providers.prove(services, name, body, client_address(request), device_id)

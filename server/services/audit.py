@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import re
@@ -302,6 +303,7 @@ def audited(kind: str, fn: Callable[[Services, dict[str, Any]], Awaitable[None]]
     return action
 
 
+@functools.lru_cache(maxsize=4096)  # Clients come back: parse each address once.
 def mask_address(address: str | None) -> str:
     """An approximate client address: the IPv4 /24 or IPv6 /48 it is in ("" when unknown)."""
     import ipaddress

@@ -480,6 +480,18 @@ class Store(Protocol):
         """How many sessions have not expired (the active sessions gauge)."""
         ...
 
+    # Logins in one transaction (server/services/anonymous_login.py).
+    async def create_user_session(self, user: UserRecord, identity: Identity, session: Session,
+                                  rate: RateHit | None = None) -> bool:
+        """A new user with its first identity and its first session, in one transaction after
+        ``hit_rate`` for ``rate`` when given: an anonymous login in one store call (one round
+        trip on PostgreSQL without ``rate``). The user's last login is the session's creation.
+
+        ``False``, with nothing written, when the rate limit refuses; ``Conflict`` when the
+        user id, the identity or the session id is taken.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AdminKey:
@@ -513,3 +525,13 @@ class RefreshRead:
     session: Session
     user: UserRecord | None
     document: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class RateHit:
+    """One ``hit_rate`` to make inside another write (``create_user_session``)."""
+
+    key: str
+    window: float
+    now: float
+    limit: int

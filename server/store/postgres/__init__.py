@@ -24,6 +24,7 @@ from .admin import Admin
 from .data import Data
 from .factors import Factors
 from .imports import Imports
+from .logins import Logins
 from .sessions import Sessions
 from .userpass import Userpass
 from .users import Users
@@ -31,5 +32,6 @@ from .users import Users
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore(Users, Userpass, Sessions, Data, Imports, Admin, Factors, Activity):
+class PostgresStore(Users, Userpass, Sessions, Data, Imports, Admin, Factors, Activity,
+                    Logins):
     """``Store`` on a PostgreSQL database named by a ``postgresql://`` URL (a libpq conninfo)."""

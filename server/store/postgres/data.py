@@ -59,21 +59,11 @@ class Data(Connection):
 
     # Rate limits.
     async def hit_rate(self, key: str, window: float, now: float, limit: int) -> bool:
-        purge = now >= self._next_purge
-        if purge:
-            self._next_purge = now + RATE_PURGE_SECONDS
+        purge = purge_due(self, now)
 
         async def fn(c: Cursor) -> bool:
-            if purge:
-                # SKIP LOCKED: processes purging at once split the rows instead of queueing.
-                await c.execute("DELETE FROM rate_events WHERE ctid IN (SELECT ctid FROM"
-                                " rate_events WHERE expires_at <= %s FOR UPDATE SKIP LOCKED)",
-                                (now,))
-            # Under READ COMMITTED two processes could both count limit - 1 and both insert; a
-            # lock per key (held to commit) makes count-and-insert one step.
-            await c.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                            (RATE_LOCK_CLASS, key))
-            if await _count(c, key, now - window) >= limit:
+            await lock_rate(c, key, now, purge)
+            if await _count(c, key, now - window, limit) >= limit:
                 return False
             await c.execute("INSERT INTO rate_events(key, at, expires_at) VALUES (%s, %s, %s)",
                             (key, now, now + window))
@@ -92,7 +82,31 @@ class Data(Connection):
 
 
 
-async def _count(c: Cursor, key: str, after: float) -> int:
-    await c.execute("SELECT COUNT(*) AS n FROM rate_events WHERE key=%s AND at > %s",
-                    (key, after))
+def purge_due(conn: Connection, now: float) -> bool:
+    """Whether a hit at ``now`` also purges expired events (every ``RATE_PURGE_SECONDS``)."""
+    purge = now >= conn._next_purge
+    if purge:
+        conn._next_purge = now + RATE_PURGE_SECONDS
+    return purge
+
+
+async def lock_rate(c: Cursor, key: str, now: float, purge: bool) -> None:
+    """Purge expired events when due, then take the key's lock (held to commit)."""
+    if purge:
+        # SKIP LOCKED: processes purging at once split the rows instead of queueing.
+        await c.execute("DELETE FROM rate_events WHERE ctid IN (SELECT ctid FROM"
+                        " rate_events WHERE expires_at <= %s FOR UPDATE SKIP LOCKED)", (now,))
+    # Under READ COMMITTED two processes could both count limit - 1 and both insert; a lock per
+    # key (held to commit) makes count-and-insert one step.
+    await c.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (RATE_LOCK_CLASS, key))
+
+
+async def _count(c: Cursor, key: str, after: float, cap: int | None = None) -> int:
+    if cap is not None:
+        # Stops at the cap (the limit): a hit reads at most ``limit`` index entries.
+        await c.execute("SELECT COUNT(*) AS n FROM (SELECT 1 FROM rate_events WHERE key=%s"
+                        " AND at > %s LIMIT %s) AS capped", (key, after, cap))
+    else:
+        await c.execute("SELECT COUNT(*) AS n FROM rate_events WHERE key=%s AND at > %s",
+                        (key, after))
     return int(_row(await c.fetchone())["n"])

@@ -173,9 +173,14 @@ async def _insert_identity(c: Cursor, user_id: str, ident: Identity, pos: int, w
 
 
 def _user(row: DictRow) -> UserRecord:
-    idents = tuple(Identity(str(t), str(i), str(p), json.loads(d))
+    idents = tuple(Identity(str(t), str(i), str(p), _data(d))
                    for t, i, p, d in (row["identities"] or ()))
     last = row["last_login_at"]
     return UserRecord(str(row["id"]), str(row["type"]), bool(row["disabled"]),
-                      float(row["created_at"]), idents, json.loads(row["data"]),
+                      float(row["created_at"]), idents, _data(row["data"]),
                       None if last is None else float(last))
+
+
+def _data(text: str) -> dict[str, Any]:
+    # Most users and identities have no data: no parse for it (every authenticated request).
+    return {} if text == "{}" else json.loads(text)

@@ -22,6 +22,7 @@ from .admin import Admin
 from .data import Data
 from .factors import Factors
 from .imports import Imports
+from .logins import Logins
 from .sessions import Sessions
 from .userpass import Userpass
 from .users import Users
@@ -29,5 +30,5 @@ from .users import Users
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "schema_statements"]
 
 
-class SQLiteStore(Users, Userpass, Sessions, Data, Imports, Admin, Factors, Activity):
+class SQLiteStore(Users, Userpass, Sessions, Data, Imports, Admin, Factors, Activity, Logins):
     """``Store`` on a SQLite file (or ``:memory:``)."""

@@ -32,7 +32,8 @@ class Data(Connection):
     # Documents.
     async def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
         row = await self._read(lambda c: c.execute(
-            "SELECT doc FROM documents WHERE collection=? AND key=?", (collection, key)).fetchone())
+            "SELECT doc FROM documents WHERE collection=? AND key=?", (collection, key)).fetchone(),
+            single=True)
         return None if row is None else ejson.loads_doc(row["doc"])
 
     async def put_document(self, collection: str, key: str, doc: dict[str, Any]) -> None:
@@ -48,22 +49,8 @@ class Data(Connection):
 
     # Rate limits.
     async def hit_rate(self, key: str, window: float, now: float, limit: int) -> bool:
-        purge = now >= self._next_purge
-        if purge:
-            self._next_purge = now + RATE_PURGE_SECONDS
-
-        def fn(c: sqlite3.Cursor) -> bool:
-            if purge:
-                c.execute("DELETE FROM rate_events WHERE expires_at <= ?", (now,))
-            # BEGIN IMMEDIATE holds the write lock of the file, across processes too, from the
-            # count to the insert: no other hit can slip in between.
-            if _count(c, key, now - window) >= limit:
-                return False
-            c.execute("INSERT INTO rate_events(key, at, expires_at) VALUES (?, ?, ?)",
-                      (key, now, now + window))
-            return True
-
-        return await self._run(fn)
+        purge = purge_due(self, now)
+        return await self._run(lambda c: hit(c, key, window, now, limit, purge))
 
     async def rate_count(self, key: str, window: float, now: float) -> int:
         return await self._run(lambda c: _count(c, key, now - window))
@@ -71,6 +58,30 @@ class Data(Connection):
     async def reset_rate(self, key: str) -> None:
         await self._run(lambda c: c.execute("DELETE FROM rate_events WHERE key=?", (key,)))
 
+
+def purge_due(conn: Connection, now: float) -> bool:
+    """Whether a hit at ``now`` also purges expired events (every ``RATE_PURGE_SECONDS``)."""
+    purge = now >= conn._next_purge
+    if purge:
+        conn._next_purge = now + RATE_PURGE_SECONDS
+    return purge
+
+
+def hit(c: sqlite3.Cursor, key: str, window: float, now: float, limit: int,
+        purge: bool) -> bool:
+    """``hit_rate`` inside a write transaction (``BEGIN IMMEDIATE``)."""
+    if purge:
+        c.execute("DELETE FROM rate_events WHERE expires_at <= ?", (now,))
+    # BEGIN IMMEDIATE holds the write lock of the file, across processes too, from the count to
+    # the insert: no other hit can slip in between. The count stops at the limit, so a hit costs
+    # at most ``limit`` index entries however many events the key has.
+    row = c.execute("SELECT COUNT(*) AS n FROM (SELECT 1 FROM rate_events WHERE key=? AND at > ?"
+                    " LIMIT ?)", (key, now - window, limit)).fetchone()
+    if int(row["n"]) >= limit:
+        return False
+    c.execute("INSERT INTO rate_events(key, at, expires_at) VALUES (?, ?, ?)",
+              (key, now, now + window))
+    return True
 
 
 def _count(c: sqlite3.Cursor, key: str, after: float) -> int:
