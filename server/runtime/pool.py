@@ -207,6 +207,14 @@ class _Slot:
 class _Waiter:
     name: str
     future: asyncio.Future[_Slot]
+    frame: bytes
+    sent: bool = False
+
+
+def _time_up(future: asyncio.Future[_Slot], time_limit: float) -> None:
+    if not future.done():
+        future.set_exception(
+            FunctionTimeout(f"function exceeded its time limit of {time_limit:g} s"))
 
 
 @dataclass
@@ -232,30 +240,35 @@ class WorkerPool:
             raise FunctionsUnavailable("the server is stopping")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
+        frame = frames.pack_to_worker(message)
         slot = self._pick(name)
+        sent = False
         if slot is not None:
             self._take(slot, name)
         else:
-            slot = await self._acquire(name, deadline, time_limit)
+            slot, sent = await self._acquire(name, frame, deadline, time_limit)
         try:
             worker = slot.worker
-            if worker is None or not worker.alive:
+            if worker is None or (not worker.alive and not sent):
+                # (A worker that died after it was sent this call answers ``_GONE`` below:
+                # the call may have started there, so it is not run again elsewhere.)
                 slot.worker = None
                 started = loop.time()
                 slot.worker = worker = await self._start(loop)
                 deadline += loop.time() - started
-            return await self._converse(worker, message, deadline, time_limit, context)
+            return await self._converse(worker, frame, sent, deadline, time_limit, context)
         finally:
             self._release(slot, name)
 
-    async def _converse(self, worker: Worker, message: tuple[Any, ...], deadline: float,
+    async def _converse(self, worker: Worker, frame: bytes, sent: bool, deadline: float,
                         time_limit: float, context: ContextHandler) -> str:
         # A timer handle rather than ``asyncio.timeout``: this is the path every call takes,
         # and the handle costs a fraction of the context manager.
         timer = worker.loop.call_at(deadline, worker.expire)
         keep = False
         try:
-            worker.send(frames.pack_to_worker(message))
+            if not sent:
+                worker.send(frame)
             while True:
                 reply = await worker.receive()
                 if isinstance(reply, _Gone):
@@ -300,25 +313,32 @@ class WorkerPool:
         self._running[name] += 1
         return slot
 
-    async def _acquire(self, name: str, deadline: float, time_limit: float) -> _Slot:
+    async def _acquire(self, name: str, frame: bytes, deadline: float,
+                       time_limit: float) -> tuple[_Slot, bool]:
+        # The slot, and whether the call's frame already went to its worker: ``_release`` sends
+        # it as it hands the slot over, so the worker does not wait for this task to wake up.
         slot = self._pick(name)
         if slot is not None:
-            return self._take(slot, name)
-        waiter = _Waiter(name, asyncio.get_running_loop().create_future())
+            return self._take(slot, name), False
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(name, loop.create_future(), frame)
         self._waiters.append(waiter)
+        # A timer handle, not ``asyncio.timeout_at``: under load most calls wait here.
+        timer = loop.call_at(deadline, _time_up, waiter.future, time_limit)
         try:
-            async with asyncio.timeout_at(deadline):
-                return await waiter.future
-        except BaseException as exc:
+            return await waiter.future, waiter.sent
+        except BaseException:
             future = waiter.future
             if future.done() and not future.cancelled() and future.exception() is None:
-                # Handed a slot just as the time ran out (or the caller left): give it back.
-                self._release(future.result(), name)
-            if isinstance(exc, TimeoutError):
-                raise FunctionTimeout(
-                    f"function exceeded its time limit of {time_limit:g} s") from exc
+                # Handed a slot just as the caller left: give it back. A frame already sent
+                # started a call nobody waits for, so that worker goes (as in ``_converse``).
+                slot = future.result()
+                if waiter.sent and slot.worker is not None:
+                    slot.worker.kill()
+                self._release(slot, name)
             raise
         finally:
+            timer.cancel()
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
 
@@ -333,6 +353,10 @@ class WorkerPool:
         for waiter in self._waiters:
             if not waiter.future.done() and self._running[waiter.name] < self._lane:
                 self._waiters.remove(waiter)
+                worker = slot.worker
+                if worker is not None and worker.alive and not self._closed:
+                    worker.send(waiter.frame)
+                    waiter.sent = True
                 waiter.future.set_result(self._take(slot, waiter.name))
                 return
 
