@@ -44,6 +44,7 @@ from uvicorn.server import ServerState
 from app.sdk.errors import ErrorCode
 
 from .errors import ApiError
+from .http_coalesce import CoalescingTransport
 from .settings import SecuritySettings
 
 __all__ = ["HttpLimits", "LimitedHttpProtocol", "connection_cap", "protocol", "raise_fd_limit"]
@@ -197,6 +198,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
         tracker = self.tracker
         if len(self.connections) > tracker.limits.max_connections and not tracker.evict_one():
             self.close_slow("refused (all connections busy)")
