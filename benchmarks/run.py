@@ -10,7 +10,8 @@ the run, ``--only scale`` runs it alone. The abuse figures (what the login limit
 attacker do, and what refusing costs; about 30 s) are optional too: ``--only abuse``. So is the
 soak (``--only soak``: mixed traffic at 64 connections for ``--soak-seconds``, 10 minutes by
 default; memory and p99 per minute), and JavaScript functions beside Python ones
-(``--only jsfunctions``: about 40 s).
+(``--only jsfunctions``: about 40 s), and function calls with the server's and the workers'
+CPU apart (``--only fncalls``: about 30 s).
 Results go to ``benchmarks/results/`` (git-ignored):
 ``<name>-<time>.json`` and ``<name>-latest.json`` per benchmark, ``run-latest.json`` for all.
 These are measurements, not tests: nothing here passes or fails, and CI does not run it.
@@ -31,6 +32,7 @@ if __package__ in (None, ""):  # Run as a script: python benchmarks/run.py
 
 from benchmarks import (  # noqa: E402
     abuse,
+    fncalls,
     jsfunctions,
     roundtrips,
     scale,
@@ -41,7 +43,7 @@ from benchmarks import (  # noqa: E402
 from benchmarks.common import machine, write_json  # noqa: E402
 
 BENCHMARKS = ("startup", "roundtrips", "throughput")
-OPTIONAL = ("scale", "abuse", "soak", "jsfunctions")
+OPTIONAL = ("scale", "abuse", "soak", "jsfunctions", "fncalls")
 
 
 def _load_warning() -> str | None:
@@ -102,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "jsfunctions":
             data = jsfunctions.run(seconds=seconds)
             lines = jsfunctions.report(data)
+        elif name == "fncalls":
+            data = fncalls.run(seconds=seconds)
+            lines = fncalls.report(data)
         elif name == "abuse":
             data = abuse.run(seconds=seconds)
             lines = abuse.report(data)

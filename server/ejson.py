@@ -38,8 +38,18 @@ def loads(text: str | bytes) -> Any:
     ``{"$numberDouble": "NaN"}``), integers within 64 bits (``$numberInt`` within 32), ``$binary``
     in valid base64 only, and a ``$numberDecimal`` that overflows is a ``ValueError`` too.
     """
-    return json.loads(text, object_hook=_decode_object, parse_constant=_no_constant,
-                      parse_int=_int64, parse_float=_finite)
+    if isinstance(text, bytes | bytearray):
+        # As ``json.loads`` reads bytes (UTF-8, -16 or -32).
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    elif not isinstance(text, str):
+        raise TypeError(f"the JSON object must be str, bytes or bytearray, not "
+                        f"{type(text).__name__}")
+    elif text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    plain = "$" not in text and "\\u" not in text
+    # No ``$`` (not even escaped) means no EJSON wrapper: plain JSON, with the same checks of
+    # numbers, without a Python call per object.
+    return (_PLAIN if plain else _EJSON).decode(text)
 
 
 _INT32 = (-(2**31), 2**31 - 1)
@@ -81,6 +91,12 @@ def _decode_object(obj: dict[str, Any]) -> Any:
     if not bounds[0] <= value <= bounds[1]:
         raise ValueError("an integer is outside its BSON range")
     return value
+
+
+# ``json.loads`` with hooks builds a decoder on every call; these are built once.
+_PLAIN = json.JSONDecoder(parse_constant=_no_constant, parse_int=_int64, parse_float=_finite)
+_EJSON = json.JSONDecoder(object_hook=_decode_object, parse_constant=_no_constant,
+                          parse_int=_int64, parse_float=_finite)
 
 
 def to_python(value: Any) -> Any:

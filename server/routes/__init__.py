@@ -14,9 +14,12 @@ from ..services import custom_auth as _custom_providers  # noqa: F401
 from ..services import social as _social_providers  # noqa: F401
 from . import api_keys, auth, factors, functions, location, oauth, session, user_sessions
 
+# Starlette tries routes in order, a regular expression each (about 2 us apiece here): the
+# function call, the busiest route and the only one with its path, comes first.
 ROUTES: list[BaseRoute] = [
+    *functions.ROUTES,
     *location.ROUTES, *auth.ROUTES, *oauth.ROUTES, *session.ROUTES, *api_keys.ROUTES,
-    *functions.ROUTES, *error_docs.ROUTES, *openapi.ROUTES, *admin_api.ROUTES,
+    *error_docs.ROUTES, *openapi.ROUTES, *admin_api.ROUTES,
     *factors.ROUTES,
     *user_sessions.ROUTES, *observability.ROUTES,
 ]

@@ -90,7 +90,11 @@ async def json_bytes(request: Request) -> bytes:
     try:
         if b"\0" in raw:
             raise ValueError("NUL byte")
-        depth = ejson.nesting_depth(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        # The depth is at most the number of opening brackets: counted in C, this spares
+        # almost every body the scan for strings (a few microseconds a request).
+        brackets = raw.count(b"[") + raw.count(b"{")
+        depth = brackets if brackets <= MAX_DEPTH else ejson.nesting_depth(text)
     except ValueError as exc:
         raise bad_request("invalid request body: expected JSON",
                           ErrorCode.INVALID_PARAMETER) from exc

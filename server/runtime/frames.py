@@ -27,6 +27,8 @@ HEADER = struct.Struct(">I")
 #: No frame from a worker is longer than this (a result at the limit plus the envelope); a
 #: worker that announces more is broken and gets killed.
 ENVELOPE_BYTES = 64 * 1024
+# ``json.dumps`` with ``separators`` builds a new encoder on every call; a worker reuses one.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def pack_to_worker(message: tuple[Any, ...]) -> bytes:
@@ -37,7 +39,7 @@ def pack_to_worker(message: tuple[Any, ...]) -> bytes:
 
 def pack_to_server(message: list[Any]) -> bytes:
     """A frame for the server: JSON text."""
-    body = json.dumps(message, separators=(",", ":")).encode()
+    body = _ENCODE(message).encode()
     return HEADER.pack(len(body)) + body
 
 

@@ -204,9 +204,28 @@ class _Slot:
 
 
 @dataclass(eq=False)
-class _Waiter:
+class _Call:
+    """One call on its way through the pool: queued for a slot, then on a worker."""
+
     name: str
-    future: asyncio.Future[_Slot]
+    frame: bytes
+    time_limit: float
+    #: While queued: the slot it will be handed (``WorkerPool._release``).
+    future: asyncio.Future[_Slot] | None = None
+    #: The worker it was sent to; past the time limit that worker is killed.
+    worker: Worker | None = None
+    expired: bool = False
+
+    def time_up(self) -> None:
+        # The call's one timer, queueing included (rule 2).
+        self.expired = True
+        if self.worker is not None:
+            self.worker.expire()
+        elif self.future is not None and not self.future.done():
+            self.future.set_exception(self.timeout())
+
+    def timeout(self) -> FunctionTimeout:
+        return FunctionTimeout(f"function exceeded its time limit of {self.time_limit:g} s")
 
 
 @dataclass
@@ -216,7 +235,7 @@ class WorkerPool:
     spec: WorkerSpec
     size: int
     _slots: list[_Slot] = field(default_factory=list)
-    _waiters: collections.deque[_Waiter] = field(default_factory=collections.deque)
+    _waiters: collections.deque[_Call] = field(default_factory=collections.deque)
     _running: collections.Counter[str] = field(default_factory=collections.Counter)
     _broken: tuple[float, str] | None = None
     _closed: bool = False
@@ -232,36 +251,48 @@ class WorkerPool:
             raise FunctionsUnavailable("the server is stopping")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
-        slot = self._pick(name)
-        if slot is not None:
-            self._take(slot, name)
-        else:
-            slot = await self._acquire(name, deadline, time_limit)
+        call = _Call(name, frames.pack_to_worker(message), time_limit)
+        # One timer handle per call, for the wait and the run (rather than ``asyncio.timeout``:
+        # this is the path every call takes, and the handle costs a fraction of it).
+        timer = loop.call_at(deadline, call.time_up)
         try:
-            worker = slot.worker
-            if worker is None or not worker.alive:
-                slot.worker = None
-                started = loop.time()
-                slot.worker = worker = await self._start(loop)
-                deadline += loop.time() - started
-            return await self._converse(worker, message, deadline, time_limit, context)
+            slot = self._pick(name)
+            if slot is not None:
+                self._take(slot, name)
+            else:
+                slot = await self._acquire(call)
+            try:
+                worker = slot.worker
+                if call.worker is None:
+                    # Not sent yet: the worker may have to be started, which does not count.
+                    if call.expired:
+                        raise call.timeout()
+                    if worker is None or not worker.alive:
+                        timer.cancel()
+                        slot.worker = None
+                        started = loop.time()
+                        slot.worker = worker = await self._start(loop)
+                        deadline += loop.time() - started
+                        timer = loop.call_at(deadline, call.time_up)
+                    call.worker = worker
+                    worker.send(call.frame)
+                # (A worker that died after it was sent this call answers ``_GONE`` in
+                # ``_converse``: the call may have started there, so it is not run again.)
+                assert worker is not None
+                return await self._converse(worker, call, context)
+            finally:
+                self._release(slot, name)
         finally:
-            self._release(slot, name)
+            timer.cancel()
 
-    async def _converse(self, worker: Worker, message: tuple[Any, ...], deadline: float,
-                        time_limit: float, context: ContextHandler) -> str:
-        # A timer handle rather than ``asyncio.timeout``: this is the path every call takes,
-        # and the handle costs a fraction of the context manager.
-        timer = worker.loop.call_at(deadline, worker.expire)
+    async def _converse(self, worker: Worker, call: _Call, context: ContextHandler) -> str:
         keep = False
         try:
-            worker.send(frames.pack_to_worker(message))
             while True:
                 reply = await worker.receive()
                 if isinstance(reply, _Gone):
                     if worker.expired:
-                        raise FunctionTimeout(
-                            f"function exceeded its time limit of {time_limit:g} s")
+                        raise call.timeout()
                     raise FunctionCrashed(
                         f"the function ended its worker process ({await worker.exit_text()})")
                 if reply[0] != "context" or len(reply) != 3:
@@ -278,7 +309,6 @@ class WorkerPool:
             keep = True
             return result
         finally:
-            timer.cancel()
             if not keep:
                 # Stopped mid-call (time limit, crash, memory, or the caller went away): the
                 # worker's state is unknown, so it goes; its slot starts a fresh one when needed.
@@ -300,27 +330,25 @@ class WorkerPool:
         self._running[name] += 1
         return slot
 
-    async def _acquire(self, name: str, deadline: float, time_limit: float) -> _Slot:
-        slot = self._pick(name)
-        if slot is not None:
-            return self._take(slot, name)
-        waiter = _Waiter(name, asyncio.get_running_loop().create_future())
-        self._waiters.append(waiter)
+    async def _acquire(self, call: _Call) -> _Slot:
+        # Wait for a slot. ``_release`` sends the call's frame as it hands the slot over (when
+        # the slot's worker is alive), so the worker does not wait for this task to wake up.
+        call.future = asyncio.get_running_loop().create_future()
+        self._waiters.append(call)
         try:
-            async with asyncio.timeout_at(deadline):
-                return await waiter.future
-        except BaseException as exc:
-            future = waiter.future
+            return await call.future
+        except BaseException:
+            future = call.future
             if future.done() and not future.cancelled() and future.exception() is None:
-                # Handed a slot just as the time ran out (or the caller left): give it back.
-                self._release(future.result(), name)
-            if isinstance(exc, TimeoutError):
-                raise FunctionTimeout(
-                    f"function exceeded its time limit of {time_limit:g} s") from exc
+                # Handed a slot just as the caller left: give it back. A frame already sent
+                # started a call nobody waits for, so that worker goes (as in ``_converse``).
+                if call.worker is not None:
+                    call.worker.kill()
+                self._release(future.result(), call.name)
             raise
         finally:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
+            if call in self._waiters:
+                self._waiters.remove(call)
 
     def _release(self, slot: _Slot, name: str) -> None:
         slot.running = None
@@ -330,10 +358,15 @@ class WorkerPool:
         if not self._waiters:
             return
         # Hand the slot to the first waiter that may have it (the lane rule can skip some).
-        for waiter in self._waiters:
-            if not waiter.future.done() and self._running[waiter.name] < self._lane:
-                self._waiters.remove(waiter)
-                waiter.future.set_result(self._take(slot, waiter.name))
+        for call in self._waiters:
+            assert call.future is not None
+            if not call.future.done() and self._running[call.name] < self._lane:
+                self._waiters.remove(call)
+                worker = slot.worker
+                if worker is not None and worker.alive and not self._closed:
+                    call.worker = worker
+                    worker.send(call.frame)
+                call.future.set_result(self._take(slot, call.name))
                 return
 
     async def _start(self, loop: asyncio.AbstractEventLoop) -> Worker:
@@ -372,9 +405,9 @@ class WorkerPool:
                 else:
                     slot.worker.kill()
                 slot.worker = None
-        for waiter in self._waiters:
-            if not waiter.future.done():
-                waiter.future.set_exception(FunctionsUnavailable("the server is stopping"))
+        for call in self._waiters:
+            if call.future is not None and not call.future.done():
+                call.future.set_exception(FunctionsUnavailable("the server is stopping"))
 
 
 def _outcome(reply: list[Any]) -> str:
