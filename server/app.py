@@ -14,6 +14,7 @@ from .cors import CORSMiddleware
 from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
 from .observability import lifecycle
 from .observability.middleware import Observe
+from .plain_errors import PlainErrorsMiddleware
 from .quiet_status import QuietStatusMiddleware
 from .routes import ROUTES
 from .settings import Settings
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
             Middleware(QuietStatusMiddleware),
             Middleware(CatchAllMiddleware),
+            Middleware(PlainErrorsMiddleware),
         ],
         exception_handlers={
             ApiError: handle_api_error,

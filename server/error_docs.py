@@ -122,6 +122,9 @@ CODES: dict[ErrorCode, CodeDoc] = {
         "409", "The user has a confirmed authenticator already; disable it first.", LATCHKEY),
     C.SECOND_FACTOR_NOT_FOUND: CodeDoc(
         "404", "The user has no authenticator (or none waiting for confirmation).", LATCHKEY),
+    C.RANGE_NOT_SATISFIABLE: CodeDoc(
+        "416", "The Range header of a request for a file asks for bytes the file does not "
+        "have; Content-Range names the file's size.", LATCHKEY),
     C.NETWORK_ERROR: CodeDoc("0", "No answer arrived: the server could not be reached.", CLIENT),
     C.WINDOW_CLOSED: CodeDoc(
         "0", "The window of a redirect login closed before it finished.", CLIENT),
