@@ -37,6 +37,16 @@ from server.settings import ConfigError, Settings
 __all__ = ["main"]
 
 
+USERS_ACTIONS = """actions:
+  list                  every user: id, type, state, created, providers, email
+  show USER_ID          one user's profile as JSON, with disabled, created_at, last_login_at
+  disable USER_ID       refuse its logins and end all of its sessions
+  enable USER_ID        allow its logins again (ended sessions stay ended)
+  delete USER_ID        delete it with its identities, sessions and API keys
+                        (its custom user data stays: custom-data delete USER_ID)
+  reset-factors USER_ID remove its authenticator app and recovery codes (passkeys stay)"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="serve.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-json", action="store_true",
                         help="one JSON object per log line (also [logging] json = true)")
     sub = parser.add_subparsers(dest="command")
-    users = sub.add_parser("users", help="list, show, disable, enable or delete users")
+    users = sub.add_parser("users", help="list, show, disable, enable or delete users",
+                           description=USERS_ACTIONS,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     users.add_argument("action", choices=["list", "show", "disable", "enable", "delete",
                                           "reset-factors"])
     users.add_argument("user_id", nargs="?")
