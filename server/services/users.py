@@ -19,7 +19,7 @@ from app.sdk.errors import ErrorCode
 from .. import ejson
 from ..errors import ApiError
 from ..store.base import Conflict, Identity, UserRecord
-from . import audit
+from . import audit, identity_limits
 from .context import Services
 
 
@@ -71,6 +71,7 @@ async def login_identity(
 
 async def link_identity(services: Services, user: UserRecord, identity: Identity) -> UserRecord:
     """Add an identity to a user; refuse one that belongs to anybody already."""
+    identity_limits.check_room(user, identity.provider_type)
     owner = await services.store.find_user_by_identity(identity.provider_type, identity.id)
     if owner == user.id:
         raise ApiError(ErrorCode.IDENTITY_ALREADY_LINKED, 409,
