@@ -89,7 +89,9 @@ CODES: dict[ErrorCode, CodeDoc] = {
     C.TOO_MANY_REQUESTS: CodeDoc(
         "429", "Too many attempts from this address or for this account; wait and try "
         "again.", LATCHKEY),
-    C.REQUEST_TOO_LARGE: CodeDoc("413", "The body is larger than the server accepts.", LATCHKEY),
+    C.REQUEST_TOO_LARGE: CodeDoc(
+        "413", "The body is larger than the server accepts, or custom user data is larger than "
+        "[custom_user_data] max_bytes (every access token carries it).", LATCHKEY),
     C.UNSUPPORTED_MEDIA_TYPE: CodeDoc(
         "415", "The body is not declared as application/json. Browsers send other types from "
         "any web page without asking the server first, so the server reads none of them.",

@@ -19,7 +19,7 @@ from app.sdk.errors import ErrorCode
 from .. import ejson
 from ..errors import ApiError
 from ..store.base import Conflict, Identity, UserRecord
-from . import audit, identity_limits
+from . import audit, custom_data_size, identity_limits
 from .context import Services
 
 
@@ -139,6 +139,7 @@ async def write_custom_data(services: Services, user_id: str, doc: dict[str, Any
     # results): it gets the request bodies' depth limit, checked without recursion, so that no
     # later conversion depends on how much stack happens to be left.
     ejson.check_depth(doc, ejson.MAX_DEPTH)
+    custom_data_size.check_size(services, doc)
     collection, field = cfg
     await services.store.put_document(collection, user_id, {**doc, field: user_id})
 
