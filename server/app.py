@@ -18,6 +18,7 @@ from .plain_errors import PlainErrorsMiddleware
 from .quiet_status import QuietStatusMiddleware
 from .routes import ROUTES
 from .settings import Settings
+from .store_unavailable import StoreUnavailableMiddleware
 from .web import frontend_routes, picture_origins
 from .wiring import build_services
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
             Middleware(QuietStatusMiddleware),
             Middleware(CatchAllMiddleware),
+            Middleware(StoreUnavailableMiddleware),
             Middleware(PlainErrorsMiddleware),
         ],
         exception_handlers={

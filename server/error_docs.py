@@ -127,6 +127,10 @@ CODES: dict[ErrorCode, CodeDoc] = {
     C.RANGE_NOT_SATISFIABLE: CodeDoc(
         "416", "The Range header of a request for a file asks for bytes the file does not "
         "have; Content-Range names the file's size.", LATCHKEY),
+    C.SERVICE_UNAVAILABLE: CodeDoc(
+        "503", "The server's database cannot be reached right now (PostgreSQL down, restarting "
+        "or out of connections, or SQLite locked too long); retry after the Retry-After "
+        "header's seconds.", LATCHKEY),
     C.NETWORK_ERROR: CodeDoc("0", "No answer arrived: the server could not be reached.", CLIENT),
     C.WINDOW_CLOSED: CodeDoc(
         "0", "The window of a redirect login closed before it finished.", CLIENT),
