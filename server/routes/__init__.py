@@ -12,11 +12,22 @@ from ..openapi import routes as openapi
 from ..services import api_keys as _api_key_provider  # noqa: F401
 from ..services import custom_auth as _custom_providers  # noqa: F401
 from ..services import social as _social_providers  # noqa: F401
-from . import api_keys, auth, factors, functions, location, oauth, session, user_sessions
+from . import (
+    api_keys,
+    auth,
+    factors,
+    function_stream,
+    functions,
+    location,
+    oauth,
+    session,
+    user_sessions,
+)
 
 ROUTES: list[BaseRoute] = [
     *location.ROUTES, *auth.ROUTES, *oauth.ROUTES, *session.ROUTES, *api_keys.ROUTES,
     *functions.ROUTES, *error_docs.ROUTES, *openapi.ROUTES, *admin_api.ROUTES,
     *factors.ROUTES,
     *user_sessions.ROUTES, *observability.ROUTES,
+    *function_stream.ROUTES,
 ]
