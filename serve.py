@@ -37,6 +37,16 @@ from server.settings import ConfigError, Settings
 __all__ = ["main"]
 
 
+USERS_ACTIONS = """actions:
+  list                  every user: id, type, state, created, providers, email
+  show USER_ID          one user's profile as JSON, with disabled, created_at, last_login_at
+  disable USER_ID       refuse its logins and end all of its sessions
+  enable USER_ID        allow its logins again (ended sessions stay ended)
+  delete USER_ID        delete it with its identities, sessions and API keys
+                        (its custom user data stays: custom-data delete USER_ID)
+  reset-factors USER_ID remove its authenticator app and recovery codes (passkeys stay)"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="serve.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-json", action="store_true",
                         help="one JSON object per log line (also [logging] json = true)")
     sub = parser.add_subparsers(dest="command")
-    users = sub.add_parser("users", help="list, show, disable, enable or delete users")
+    users = sub.add_parser("users", help="list, show, disable, enable or delete users",
+                           description=USERS_ACTIONS,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     users.add_argument("action", choices=["list", "show", "disable", "enable", "delete",
                                           "reset-factors"])
     users.add_argument("user_id", nargs="?")
@@ -174,17 +186,24 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import dataclasses
+    import logging
+    import logging.config
 
     import uvicorn
 
     from server.app import create_app
     from server.asgi import keep_query_strings_out_of_logs
+    from server.observability.console import say
 
     url = _listen_url(args.host, args.port)
     settings = dataclasses.replace(settings, link_base_url=url)
+    logs = _observability(settings, args)
+    if "json" in logs["log_config"].get("formatters", {}):
+        # Review finding C: serve.py's own lines are JSON too when the logs are.
+        logging.config.dictConfig(logs["log_config"])
     warning = _wildcard_link_warning(args.host, url, settings.public_url)
     if warning:
-        print(warning, file=sys.stderr, flush=True)
+        say(warning, stream=sys.stderr, level=logging.WARNING)
     # Open the store once before serving: a wrong database URL is one clear line here, not a
     # traceback per worker; and the schema and signing key exist before the workers race.
     problem = asyncio.run(_check_store(settings))
@@ -197,13 +216,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     summary = startup_summary(settings.config_path, args.environment or "")
     if summary:
-        print(summary, flush=True)
+        say(summary)
     workers = f" in {args.workers} processes" if args.workers > 1 else ""
-    print(f"Latchkey is serving app '{settings.app_id}' at {url}/{workers} "
-          f"(data in {settings.data_dir}, store {_store_kind(settings)})", flush=True)
+    say(f"Latchkey is serving app '{settings.app_id}' at {url}/{workers} "
+        f"(data in {settings.data_dir}, store {_store_kind(settings)})")
     proxy: dict[str, Any] = {"proxy_headers": args.forwarded_allow_ips is not None,
                              "forwarded_allow_ips": args.forwarded_allow_ips,
-                             **_connection_limits(settings), **_observability(settings, args)}
+                             **_connection_limits(settings), **logs}
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
                     **proxy)
@@ -251,10 +270,12 @@ def _connection_limits(settings: Settings) -> dict[str, Any]:
     soft, hard = raise_fd_limit()
     security = settings.security
     cap = connection_cap(security.max_connections, soft)
-    print(f"Open files limit {soft} (hard {hard}): up to {cap} connections per process; "
-          f"headers within {security.header_timeout_seconds:g} s, body within "
-          f"{security.body_timeout_seconds:g} s, idle connections closed after "
-          f"{security.keep_alive_seconds:g} s", flush=True)
+    from server.observability.console import say
+
+    say(f"Open files limit {soft} (hard {hard}): up to {cap} connections per process; "
+        f"headers within {security.header_timeout_seconds:g} s, body within "
+        f"{security.body_timeout_seconds:g} s, idle connections closed after "
+        f"{security.keep_alive_seconds:g} s")
     base = settings.public_url or settings.link_base_url
     return {"http": protocol(HttpLimits.from_security(security, cap, base)),
             "timeout_keep_alive": security.keep_alive_seconds}

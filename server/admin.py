@@ -61,6 +61,9 @@ async def custom_data_command(services: Services, action: str, user_id: str,
         return 2
     if action == "get":
         data = await users.read_custom_data(services, user_id)
+        if data is None and await services.store.get_user(user_id) is None:
+            print(f"No user with id {user_id}.")
+            return 1
         print(json.dumps(ejson.to_relaxed(data)) if data is not None else "null")
         return 0
     if action == "delete":
@@ -78,7 +81,11 @@ async def custom_data_command(services: Services, action: str, user_id: str,
     if await services.store.get_user(user_id) is None:
         print(f"No user with id {user_id}.")
         return 1
-    await users.write_custom_data(services, user_id, value)
+    try:
+        await users.write_custom_data(services, user_id, value)
+    except ApiError as exc:  # Over [custom_user_data] max_bytes.
+        print(f"Cannot set the custom data: {exc.message}.")
+        return 1
     print(f"Custom data of {user_id} set; the user sees it after the next token refresh.")
     return 0
 

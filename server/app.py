@@ -14,10 +14,12 @@ from .cors import CORSMiddleware
 from .errors import ApiError, CatchAllMiddleware, handle_api_error, handle_http_exception
 from .observability import lifecycle
 from .observability.middleware import Observe
+from .plain_errors import PlainErrorsMiddleware
 from .quiet_status import QuietStatusMiddleware
 from .route_cache import install as install_route_cache
 from .routes import ROUTES
 from .settings import Settings
+from .store_unavailable import StoreUnavailableMiddleware
 from .web import frontend_routes, picture_origins
 from .wiring import build_services
 
@@ -49,6 +51,8 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
             Middleware(QuietStatusMiddleware),
             Middleware(CatchAllMiddleware),
+            Middleware(StoreUnavailableMiddleware),
+            Middleware(PlainErrorsMiddleware),
         ],
         exception_handlers={
             ApiError: handle_api_error,

@@ -102,6 +102,8 @@ RANGES: dict[str, Range] = {
     "mfa.totp_window": Range(0, 2, "time steps of 30 seconds"),
     "audit.retention_days": Range(1, 3650, "days"),
     "audit.prune_interval_minutes": Range(1, 1440, "minutes"),
+    "custom_user_data.max_bytes": Range(256, 256 * 1024, "bytes",
+                                        "every access token carries the document"),
 }
 
 # A key's kind: the types its value may have; ``None`` means its reader checks it (lists,
@@ -126,7 +128,8 @@ _TOP: Schema = {
 _TABLES: dict[str, Schema] = {
     "tokens": {"access_token_minutes": NUMBER, "refresh_token_days": NUMBER},
     "cors": {"allowed_origins": None},
-    "custom_user_data": {"enabled": FLAG, "collection": TEXT, "user_id_field": TEXT},
+    "custom_user_data": {"enabled": FLAG, "collection": TEXT, "user_id_field": TEXT,
+                         "max_bytes": WHOLE},
     "oauth": {"redirect_uris": None, "state_seconds": NUMBER},
 }
 _PROVIDERS: dict[str, Schema] = {

@@ -89,7 +89,9 @@ CODES: dict[ErrorCode, CodeDoc] = {
     C.TOO_MANY_REQUESTS: CodeDoc(
         "429", "Too many attempts from this address or for this account; wait and try "
         "again.", LATCHKEY),
-    C.REQUEST_TOO_LARGE: CodeDoc("413", "The body is larger than the server accepts.", LATCHKEY),
+    C.REQUEST_TOO_LARGE: CodeDoc(
+        "413", "The body is larger than the server accepts, or custom user data is larger than "
+        "[custom_user_data] max_bytes (every access token carries it).", LATCHKEY),
     C.UNSUPPORTED_MEDIA_TYPE: CodeDoc(
         "415", "The body is not declared as application/json. Browsers send other types from "
         "any web page without asking the server first, so the server reads none of them.",
@@ -122,6 +124,13 @@ CODES: dict[ErrorCode, CodeDoc] = {
         "409", "The user has a confirmed authenticator already; disable it first.", LATCHKEY),
     C.SECOND_FACTOR_NOT_FOUND: CodeDoc(
         "404", "The user has no authenticator (or none waiting for confirmation).", LATCHKEY),
+    C.RANGE_NOT_SATISFIABLE: CodeDoc(
+        "416", "The Range header of a request for a file asks for bytes the file does not "
+        "have; Content-Range names the file's size.", LATCHKEY),
+    C.SERVICE_UNAVAILABLE: CodeDoc(
+        "503", "The server's database cannot be reached right now (PostgreSQL down, restarting "
+        "or out of connections, or SQLite locked too long); retry after the Retry-After "
+        "header's seconds.", LATCHKEY),
     C.NETWORK_ERROR: CodeDoc("0", "No answer arrived: the server could not be reached.", CLIENT),
     C.WINDOW_CLOSED: CodeDoc(
         "0", "The window of a redirect login closed before it finished.", CLIENT),

@@ -24,6 +24,7 @@ from starlette.config import Config
 from .app_secrets import SecretSource, resolve_secrets
 from .config_check import ConfigError as ConfigError  # Re-exported: callers import it here.
 from .config_check import check
+from .config_values import check_values
 from .cors_origins import browser_origin
 from .custom_token_settings import CustomTokenSettings as CustomTokenSettings  # Re-exported.
 from .custom_token_settings import MetadataField as MetadataField  # Re-exported.
@@ -190,6 +191,7 @@ class Settings:
         db = (database_url or env("DATABASE_URL", default="")
               or f"sqlite:{ddir / 'latchkey.sqlite3'}")
         check(raw, CHECKED_TABLES, ranges=check_ranges)
+        check_values(raw)
         return _from_raw(raw, path, ddir, db, public_url)
 
 

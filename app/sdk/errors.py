@@ -66,6 +66,10 @@ class ErrorCode(str, Enum):  # noqa: UP042 (str(), format() of members stay as b
     SECOND_FACTOR_INVALID = "SecondFactorInvalid"
     SECOND_FACTOR_EXISTS = "SecondFactorExists"
     SECOND_FACTOR_NOT_FOUND = "SecondFactorNotFound"
+    # Ours: a file route's Range header asks for bytes the file does not have.
+    RANGE_NOT_SATISFIABLE = "RangeNotSatisfiable"
+    # Ours: the server's database cannot be reached right now (503 with Retry-After).
+    SERVICE_UNAVAILABLE = "ServiceUnavailable"
     # Client-only: the request never got a response.
     NETWORK_ERROR = "NetworkError"
     # Client-only: the window of a redirect login closed (or never opened) before a result.

@@ -14,6 +14,13 @@ from . import api_keys, apps, paths, users
 from .auth import require_admin, require_app
 
 
+def _any_email(template: str) -> str:
+    # An address may hold "/" ("a/b@example.com" is valid): clients send it as %2F, which the
+    # server decodes before routing, so the segment must match slashes too. The route's
+    # literal tail (/confirm) still ends the match, since the pattern is anchored.
+    return template.replace("{email}", "{email:path}")
+
+
 def _p(request: Request, name: str) -> str:
     return str(request.path_params[name])
 
@@ -214,9 +221,9 @@ ROUTES = [
     Route(paths.USER_API_KEY_ENABLE, user_key_state, methods=["PUT"]),
     Route(paths.USER_API_KEY_DISABLE, user_key_state, methods=["PUT"]),
     Route(paths.PENDING_USERS, pending_users, methods=["GET"]),
-    Route(paths.BY_EMAIL, delete_pending, methods=["DELETE"]),
-    Route(paths.BY_EMAIL_CONFIRM, confirm_pending, methods=["POST"]),
-    Route(paths.BY_EMAIL_RUN_CONFIRM, run_confirmation, methods=["POST"]),
+    Route(_any_email(paths.BY_EMAIL), delete_pending, methods=["DELETE"]),
+    Route(_any_email(paths.BY_EMAIL_CONFIRM), confirm_pending, methods=["POST"]),
+    Route(_any_email(paths.BY_EMAIL_RUN_CONFIRM), run_confirmation, methods=["POST"]),
     Route(paths.API_KEYS, app_keys, methods=["GET", "POST"]),
     Route(paths.API_KEY, app_key, methods=["GET", "DELETE"]),
     Route(paths.API_KEY_ENABLE, app_key_state, methods=["PUT"]),

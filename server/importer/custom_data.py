@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from bson import ObjectId
 
 from .. import ejson
+from ..errors import ApiError
 from ..services import users
 from ..services.context import Services
 
@@ -53,6 +54,9 @@ async def import_custom_data(services: Services, text: str) -> DataReport:
             await users.write_custom_data(services, user_id, doc)
         except ValueError as exc:
             report.problems.append(f"line {number}: skipped, {exc}")
+            continue
+        except ApiError as exc:  # Over [custom_user_data] max_bytes.
+            report.problems.append(f"line {number}: skipped, {exc.message}")
             continue
         report.written += 1
     return report

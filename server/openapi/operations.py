@@ -330,6 +330,23 @@ OPERATIONS: tuple[Operation, ...] = (
                      "`service` (`ServiceNotFound`)."},
     ),
     Operation(
+        "get", paths.functions_call(_APP), "callFunctionStreaming", "functions",
+        "Call a server function, streaming (realm-web's callFunctionStreaming)",
+        "The call body `{name, arguments}` as base64 JSON in `baas_request`; the result is one "
+        "Server-Sent Event, `data: <canonical EJSON>`. The token is read from the "
+        "Authorization header only (not realm-core's `baas_at` query parameter, which would "
+        "put it in URLs and logs).",
+        security=ACCESS,
+        query=(_query("baas_request", "base64 of the call's JSON body.", required=True),),
+        ok={"200": {"description": "One event with the function's result.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+        errors={400: "No or bad `baas_request` (`MissingParameter`, `InvalidParameter`), or the "
+                     "function failed (`FunctionExecutionError`, `ExecutionTimeLimitExceeded`).",
+                401: _ACCESS_401,
+                404: _APP_404 + ", or no such public function (`FunctionNotFound`).",
+                413: "`baas_request` is larger than `[security] max_body_bytes`."},
+    ),
+    Operation(
         "get", OPENAPI_PATH, "openapi", "reference", "This document",
         "OpenAPI 3.1, with this server's address in `servers`.",
         ok={"200": json_content({"type": "object"}, "The OpenAPI document.")},

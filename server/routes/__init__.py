@@ -12,7 +12,17 @@ from ..openapi import routes as openapi
 from ..services import api_keys as _api_key_provider  # noqa: F401
 from ..services import custom_auth as _custom_providers  # noqa: F401
 from ..services import social as _social_providers  # noqa: F401
-from . import api_keys, auth, factors, functions, location, oauth, session, user_sessions
+from . import (
+    api_keys,
+    auth,
+    factors,
+    function_stream,
+    functions,
+    location,
+    oauth,
+    session,
+    user_sessions,
+)
 
 # Starlette tries routes in order, a regular expression each (about 2 us apiece here): the
 # function call, the busiest route and the only one with its path, comes first.
@@ -22,4 +32,5 @@ ROUTES: list[BaseRoute] = [
     *error_docs.ROUTES, *openapi.ROUTES, *admin_api.ROUTES,
     *factors.ROUTES,
     *user_sessions.ROUTES, *observability.ROUTES,
+    *function_stream.ROUTES,
 ]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiosmtplib
 
+from ..observability.console import say
 from ..settings import MailSettings
 
 log = logging.getLogger("latchkey.server")
@@ -63,8 +64,8 @@ class Mailer:
         if self.settings.console_links:
             print(f"--- mail to {mail.to}: {mail.subject}\n{mail.body}\n---", file=sys.stderr)
         else:
-            print(f"mail to {mail.to!r}: {mail.subject!r}; link withheld, see {self.outbox} "
-                  "([mail] console_links = true prints it here)", file=sys.stderr)
+            say(f"mail to {mail.to!r}: {mail.subject!r}; link withheld, see {self.outbox} "
+                "([mail] console_links = true prints it here)", stream=sys.stderr)
 
     def _write_outbox(self, mail: Mail) -> None:
         line = json.dumps({"to": mail.to, "subject": mail.subject, "body": mail.body,

@@ -53,7 +53,7 @@ from app.sdk.errors import ErrorCode
 
 from ..errors import ApiError
 from ..store.base import AuthChallenge, Conflict, Identity, Passkey, UserRecord
-from . import providers, users
+from . import identity_limits, providers, users
 from .context import Services
 
 REGISTER, LOGIN, SECOND_FACTOR = "passkey-register", "passkey-login", "passkey-mfa"
@@ -174,6 +174,8 @@ async def register(services: Services, payload: dict[str, Any],
     ceremony = await take(services, payload.get("challenge_id"), REGISTER)
     if ceremony.user_id != (caller.id if caller is not None else None):
         raise refused("the challenge was made for another user")
+    if caller is not None:
+        identity_limits.check_room(caller, routes.PASSKEY)
     cfg = services.settings.passkey
     try:
         verified = verify_registration_response(

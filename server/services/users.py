@@ -21,7 +21,7 @@ from app.sdk.errors import ErrorCode
 from .. import ejson
 from ..errors import ApiError
 from ..store.base import Conflict, Identity, UserRecord
-from . import audit
+from . import audit, custom_data_size, identity_limits
 from .context import Services
 
 
@@ -82,6 +82,7 @@ async def login_identity(
 
 async def link_identity(services: Services, user: UserRecord, identity: Identity) -> UserRecord:
     """Add an identity to a user; refuse one that belongs to anybody already."""
+    identity_limits.check_room(user, identity.provider_type)
     owner = await services.store.find_user_by_identity(identity.provider_type, identity.id)
     if owner == user.id:
         raise ApiError(ErrorCode.IDENTITY_ALREADY_LINKED, 409,
@@ -149,6 +150,7 @@ async def write_custom_data(services: Services, user_id: str, doc: dict[str, Any
     # results): it gets the request bodies' depth limit, checked without recursion, so that no
     # later conversion depends on how much stack happens to be left.
     ejson.check_depth(doc, ejson.MAX_DEPTH)
+    custom_data_size.check_size(services, doc)
     collection, field = cfg
     await services.store.put_document(collection, user_id, {**doc, field: user_id})
 

@@ -212,6 +212,19 @@ def test_pending_registrations(live: LiveServer, admin: Admin, http: httpx.Clien
     assert_error(admin.get(paths.PENDING_USERS, {"limit": "-1"}), 400, "InvalidParameter")
 
 
+def test_pending_registrations_of_addresses_with_a_slash(admin: Admin, http: httpx.Client
+                                                          ) -> None:
+    # Review finding K: "a/b@example.com" is a valid address, sent as a%2Fb@...: it was a 404.
+    api = Api(http)
+    for email in ("s/1@example.com", "s/2@example.com"):
+        assert api.register(email).status_code == 201
+    assert_empty(admin.post(paths.BY_EMAIL_CONFIRM, email="s/1@example.com"))
+    api.log_in_ok("s/1@example.com")
+    assert_empty(admin.post(paths.BY_EMAIL_RUN_CONFIRM, email="s/2@example.com"), 202)
+    assert_empty(admin.delete(paths.BY_EMAIL, email="s/2@example.com"))
+    assert_error(api.log_in("s/2@example.com"), 401, "InvalidPassword")
+
+
 def test_custom_data(admin: Admin, http: httpx.Client) -> None:
     api = Api(http)
     uid = new_user(admin, "carol@example.com")["_id"]

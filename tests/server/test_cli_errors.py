@@ -35,3 +35,15 @@ def test_an_ipv6_listening_address_makes_urls_with_brackets() -> None:
     assert serve._listen_url("[::1]", 8000) == "http://[::1]:8000"
     assert serve._listen_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
     assert serve._wildcard_link_warning("::", serve._listen_url("::", 80), "")
+
+
+def test_users_help_describes_each_action(capsys: pytest.CaptureFixture[str]) -> None:
+    # Review finding L: `users --help` listed the actions without saying what they do.
+    with pytest.raises(SystemExit) as exit_info:
+        serve.main(["users", "--help"])
+    assert exit_info.value.code == 0
+    shown = capsys.readouterr().out
+    for action in ("list", "show USER_ID", "disable USER_ID", "enable USER_ID",
+                   "delete USER_ID", "reset-factors USER_ID"):
+        assert f"\n  {action} " in shown, action
+    assert "custom user data" in shown and "recovery codes" in shown

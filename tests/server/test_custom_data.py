@@ -67,6 +67,9 @@ def test_admin_set_refuses_bad_documents(wire: LiveApi, live_server: LiveServer,
 def test_admin_set_refuses_unknown_users(live_server: LiveServer) -> None:
     result = run_admin(live_server, "custom-data", "set", "0" * 24, '{"plan": "pro"}')
     assert result.returncode == 1 and "No user" in result.stdout
+    # Review finding L: `get` printed null and exited 0 for a user that does not exist.
+    result = run_admin(live_server, "custom-data", "get", "0" * 24)
+    assert result.returncode == 1 and "No user" in result.stdout
 
 
 def test_admin_command_when_the_feature_is_off(live_server: LiveServer, tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ def served_operations(routes: list[BaseRoute]) -> set[tuple[str, str]]:
         assert isinstance(route, Route), f"the API has a route of another kind: {route!r}"
         for method in route.methods or ():
             if method != "HEAD":
-                found.add((method.lower(), route.path))
+                # A "{name:path}" parameter is documented as "{name}".
+                found.add((method.lower(), route.path.replace(":path}", "}")))
     return found
 
 

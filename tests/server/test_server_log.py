@@ -72,3 +72,35 @@ def test_console_log_of_a_function_is_in_the_plain_server_log(tmp_path: Path) ->
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_with_log_json_every_line_is_json(tmp_path: Path) -> None:
+    # Review finding C: serve.py's own lines (where it serves, the open-files limit, the
+    # warning about a wildcard address) and the mailer's outbox line were plain text.
+    import json
+
+    port, log = _free_port(), tmp_path / "serve.log"
+    cmd = [sys.executable, str(REPO / "serve.py"), "--log-json", "--host", "0.0.0.0",
+           "--port", str(port), "--data-dir", str(tmp_path / "data"),
+           "--database", database_url_for(tmp_path / "data")]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        app = f"http://127.0.0.1:{port}/api/client/v2.0/app/latchkey-demo"
+        _until(lambda: _answers(f"{app}/location"), 40, log)
+        userpass = f"{app}/auth/providers/local-userpass"
+        assert httpx.post(f"{userpass}/register", json={"email": "j@example.com",
+                                                       "password": "correct horse"}).is_success
+        assert httpx.post(f"{userpass}/reset/send", json={"email": "j@example.com"}).is_success
+        _until(lambda: "link withheld" in log.read_text(), 10, log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    messages = [line["message"] for line in lines]
+    for text in ("Latchkey is serving", "Open files limit", "listening on every address",
+                 "mail to 'j@example.com'"):
+        assert any(text in m for m in messages), (text, messages)
+    assert any(line["level"] == "warning" and "every address" in line["message"]
+               for line in lines)

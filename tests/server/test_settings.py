@@ -145,7 +145,7 @@ def test_every_number_of_the_config_has_a_range() -> None:
     # at the end of SecuritySettings) needs its line in RANGES.
     numbers = {"function_time_limit_seconds", "function_workers", "function_memory_limit_mib",
                "function_result_limit_kib", "tokens.access_token_minutes",
-               "tokens.refresh_token_days", "oauth.state_seconds"}
+               "tokens.refresh_token_days", "oauth.state_seconds", "custom_user_data.max_bytes"}
     for table, cls in CHECKED_TABLES.items():
         numbers |= {f"{table}.{key}" for key, kind in schema_of(cls).items()
                     if kind in (NUMBER, WHOLE)}
