@@ -10,14 +10,16 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import vendor_patches
+from . import app_bytecode, vendor_patches
 from .assets import (
     BROTLI_QUALITY,
+    BROTLI_WINDOW,
     CACHE_DIR,
     COMPRESSED,
     COMPRESSIBLE,
@@ -66,7 +68,7 @@ def compress_tree(directory: Path, copies: Path) -> int:
                 pass
             data = path.read_bytes() if data is None else data
             if encoding == "br":
-                packed: bytes = brotli.compress(data, quality=BROTLI_QUALITY)
+                packed: bytes = brotli.compress(data, quality=BROTLI_QUALITY, lgwin=BROTLI_WINDOW)
             else:
                 packed = gzip.compress(data, compresslevel=9, mtime=0)
             if len(packed) >= len(data):
@@ -80,8 +82,20 @@ def compress_tree(directory: Path, copies: Path) -> int:
     return made
 
 
+def _served_copies(pyodide_dir: Path, cache_dir: Path) -> dict[str, Path]:
+    # {file name: the repacked copy served in its place} (server.vendor_patches rule 4).
+    copies: dict[str, Path] = {}
+    for package, name in vendor_patches.REPACKS:
+        source = pyodide_dir / name
+        if package == "pyodide" and source.is_file():
+            copy = vendor_patches.patched_file(cache_dir, package, name, source.stat())
+            if copy is not None:
+                copies[name] = copy
+    return copies
+
+
 def _app_snapshot(pyodide_dir: Path, tag: str, cache_dir: Path, app_root: Path,
-                  chromium: str | None, say: Any) -> str | None:
+                  chromium: str | None, say: Any, served: dict[str, Path]) -> str | None:
     from . import snapshot as snapshots
 
     digest = app_digest(app_root)
@@ -97,15 +111,47 @@ def _app_snapshot(pyodide_dir: Path, tag: str, cache_dir: Path, app_root: Path,
     started = time.monotonic()
     sources = {rel: path.read_text(encoding="utf-8")
                for rel, path in snapshots.app_files(app_root).items()}
+    archive = _archive_sources(app_root)
     try:
-        snapshots.build_snapshot(pyodide_dir, target, tag, chromium=chromium,
-                                 app_sources=sources)
+        compiled = snapshots.build_snapshot(
+            pyodide_dir, target, tag, chromium=chromium, app_sources=sources, overrides=served,
+            compile_script=app_bytecode.compile_script(archive, snapshots.APP_ROOT))
     except snapshots.SnapshotUnavailable as exc:
         say(f"no snapshot of the app ({exc}); pages start from the base snapshot")
         return None
     say(f"made the app's snapshot {target.name} ({target.stat().st_size / 1e6:.1f} MB, "
         f"{time.monotonic() - started:.0f} s)")
+    if compiled:
+        app_bytecode.store(cache_dir, tag, archive, compiled, snapshots.APP_ROOT)
     return str(target)
+
+
+def _archive_sources(app_root: Path) -> dict[str, bytes]:
+    from .app_archive import archive_files
+
+    return {rel: (app_root / rel).read_bytes() for rel in archive_files(app_root)}
+
+
+def _app_bytecode(pyodide_dir: Path, tag: str, cache_dir: Path, app_root: Path,
+                  chromium: str | None, say: Any, served: dict[str, Path]) -> int:
+    # The .pyc of /app.zip when a file has none (server.app_bytecode rule 3).
+    from . import snapshot as snapshots
+
+    archive = _archive_sources(app_root)
+    if not app_bytecode.missing(cache_dir, tag, archive):
+        return 0
+    started = time.monotonic()
+    try:
+        compiled = snapshots.build_snapshot(
+            pyodide_dir, snapshot_path(tag, cache_dir), tag, chromium=chromium,
+            overrides=served, make_snapshot=False,
+            compile_script=app_bytecode.compile_script(archive, snapshots.APP_ROOT))
+    except snapshots.SnapshotUnavailable as exc:
+        say(f"no precompiled Python for /app.zip ({exc})")
+        return 0
+    made = app_bytecode.store(cache_dir, tag, archive, compiled or "{}", snapshots.APP_ROOT)
+    say(f"compiled {made} modules of /app.zip in {time.monotonic() - started:.0f} s")
+    return made
 
 
 def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: bool = True,
@@ -121,8 +167,23 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
             print(f"assets: {text}", flush=True)
 
     report: dict[str, object] = {}
+    try:
+        report["patched"] = vendor_patches.apply_patches(vendor, cache_dir)
+    except vendor_patches.PatchError as exc:
+        # Said, and the exit status of ``python -m server.assets`` fails setup (rule 4).
+        say(f"ERROR: {exc}")
+        report["patch_error"] = str(exc)
+    started = time.monotonic()
+    report["repacked"] = vendor_patches.apply_repacks(vendor, cache_dir)
+    if report["repacked"]:
+        say(f"repacked {report['repacked']} files in {time.monotonic() - started:.0f} s")
     pyodide_dir = vendor.get("/vendor/pyodide")
     tag = build_tag(pyodide_dir) if pyodide_dir is not None else None
+    for stale in (cache_dir / "snapshot", cache_dir / COMPRESSED / "snapshot"):
+        # Snapshots of the deflated standard library zip, never served now (SNAPSHOTS).
+        shutil.rmtree(stale, ignore_errors=True)
+    # The snapshot is made from the files the pages get (server.snapshot rule 1).
+    served = _served_copies(pyodide_dir, cache_dir) if pyodide_dir is not None else {}
     if snapshot and pyodide_dir is not None and tag is not None:
         target = snapshot_path(tag, cache_dir)
         if target.is_file():
@@ -130,7 +191,8 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
         else:
             started = time.monotonic()
             try:
-                snapshots.build_snapshot(pyodide_dir, target, tag, chromium=chromium)
+                snapshots.build_snapshot(pyodide_dir, target, tag, chromium=chromium,
+                                         overrides=served)
             except snapshots.SnapshotUnavailable as exc:
                 say(f"no Pyodide snapshot ({exc}); pages start without it, about 2 s slower")
                 report["snapshot"] = None
@@ -140,15 +202,11 @@ def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: boo
                 report["snapshot"] = str(target)
         if app_root is not None and report["snapshot"]:
             report["app_snapshot"] = _app_snapshot(pyodide_dir, tag, cache_dir, app_root,
-                                                   chromium, say)
-    started = time.monotonic()
-    try:
-        report["patched"] = vendor_patches.apply_patches(vendor, cache_dir)
-    except vendor_patches.PatchError as exc:
-        # Said, and the exit status of ``python -m server.assets`` fails setup (rule 4).
-        say(f"ERROR: {exc}")
-        report["patch_error"] = str(exc)
+                                                   chromium, say, served)
+            report["bytecode"] = _app_bytecode(pyodide_dir, tag, cache_dir, app_root,
+                                               chromium, say, served)
     report["extra"] = vendor_patches.fetch_extra_files(cache_dir, say) if extras else 0
+    started = time.monotonic()
     made = 0
     patched_dir = cache_dir / vendor_patches.PATCHED
     if patched_dir.is_dir():
