@@ -49,6 +49,27 @@ _latchkey_refresh_finders()
 del _latchkey_refresh_finders, FileFinder
 `;
 
+// The snapshot is stored without its zero pages (server/snapshot.py, rule 4): "LKPG", the page
+// size and the memory's length, a bitmap of the pages present, then those pages.
+function withZeroPages(buffer) {
+  const bytes = new Uint8Array(buffer);
+  const view = new DataView(buffer);
+  if (bytes.length < 12 || view.getUint32(0, true) !== 0x47504b4c) return bytes;
+  const page = view.getUint32(4, true), length = view.getUint32(8, true);
+  const count = Math.ceil(length / page);
+  const memory = new Uint8Array(length);
+  let at = 12 + Math.ceil(count / 8);
+  for (let index = 0; index < count; index++) {
+    if (bytes[12 + (index >> 3)] & (1 << (index & 7))) {
+      const size = Math.min(page, length - index * page);
+      memory.set(bytes.subarray(at, at + size), index * page);
+      at += size;
+    }
+  }
+  if (at !== bytes.length) throw new Error("The snapshot is truncated.");
+  return memory;
+}
+
 async function start() {
   const response = await snapshot;
   if (response) {
@@ -56,7 +77,7 @@ async function start() {
       if (response.ok) {
         const memory = response.arrayBuffer().then((bytes) => {
           performance.mark("latchkey:snapshot-fetched");
-          return bytes;
+          return withZeroPages(bytes);
         });
         const pyodide = await load({ indexURL, _loadSnapshot: memory });
         pyodide.runPython(AFTER_RESTORE);
