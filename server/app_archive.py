@@ -74,8 +74,9 @@ def build_archive(root: Path = REPO_ROOT, cache_dir: Path | None = None) -> byte
     return buffer.getvalue()
 
 
-def _encoded(data: bytes) -> dict[str, bytes]:
-    """``{content coding: body}`` of the archive (rule 4); ``identity`` is the archive."""
+def encoded_bodies(data: bytes) -> dict[str, bytes]:
+    """``{content coding: body}`` of ``data`` (rule 4; ``server.embed_bundle`` too):
+    ``identity``, ``gzip`` and, with the ``brotli`` package, ``br``."""
     bodies = {"identity": data, "gzip": gzip.compress(data, compresslevel=9, mtime=0)}
     try:
         import brotli  # type: ignore[import-not-found,unused-ignore]
@@ -99,7 +100,7 @@ def archive_routes(root: Path = REPO_ROOT) -> list[Route]:
         with lock:
             if cached.get("key") != key:
                 data = build_archive(root)
-                cached.update(key=key, bodies=_encoded(data),
+                cached.update(key=key, bodies=encoded_bodies(data),
                               etag=hashlib.sha256(data).hexdigest()[:32])
             return cached["bodies"], cached["etag"]  # type: ignore[return-value]
 
