@@ -14,7 +14,8 @@ Rules that must hold:
    (``no-cache`` with an ETag), like the page itself: a deploy is seen at once.
 3. Beside each module, in its ``__pycache__``, it holds the ``.pyc`` that setup made from
    exactly that file, when there is one (``server.app_bytecode``): Python then imports the
-   module without compiling it.
+   module without compiling it. So for PyScript's own package: ``pyscript/__pycache__/`` only,
+   since PyScript writes its sources itself.
 4. Its members are stored, not deflated, and the whole archive goes out compressed (brotli or
    gzip, by ``Accept-Encoding``, made once per version): smaller than deflating each file (the
    sources and their ``.pyc`` share most of their strings), and PyScript unpacks it without
@@ -67,11 +68,33 @@ def build_archive(root: Path = REPO_ROOT, cache_dir: Path | None = None) -> byte
             if compiled is not None:
                 members.append(compiled)
             for name, content in members:
-                entry = zipfile.ZipInfo(name, TIMESTAMP)
-                entry.external_attr = 0o644 << 16
-                entry.compress_type = zipfile.ZIP_STORED
-                archive.writestr(entry, content)
+                _add(archive, name, content)
+        for rel, data in app_bytecode.pyscript_sources(pyscript_dist()).items():
+            compiled = app_bytecode.lookup(cache_dir, tag, rel, data)
+            if compiled is not None:
+                _add(archive, *compiled)
     return buffer.getvalue()
+
+
+def _add(archive: zipfile.ZipFile, name: str, content: bytes) -> None:
+    entry = zipfile.ZipInfo(name, TIMESTAMP)
+    entry.external_attr = 0o644 << 16
+    entry.compress_type = zipfile.ZIP_STORED
+    archive.writestr(entry, content)
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def pyscript_dist() -> Path:
+    """Where PyScript's bundle is (``server.web.VENDOR``)."""
+    from .web import VENDOR
+
+    return VENDOR["/vendor/pyscript"]
 
 
 def encoded_bodies(data: bytes) -> dict[str, bytes]:
@@ -95,7 +118,7 @@ def archive_routes(root: Path = REPO_ROOT) -> list[Route]:
         from .assets import CACHE_DIR, build_tag
 
         files = [root / rel for rel in archive_files(root)]
-        key = (app_bytecode.version(CACHE_DIR, build_tag()),
+        key = (app_bytecode.version(CACHE_DIR, build_tag()), _mtime(pyscript_dist()),
                *((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
         with lock:
             if cached.get("key") != key:

@@ -16,6 +16,10 @@ Rules that must hold:
    module is served without its stale ``.pyc`` (and compiled in the browser, as before setup).
 3. Setup remakes them when a file of the archive has none (an edit since the last setup); only
    the current files' ``.pyc`` are kept.
+4. PyScript's own package (``pyscript/*.py``, which PyScript writes from its bundle and imports
+   at every start) gets its ``.pyc`` the same way: read from the bundle as PyScript writes it,
+   compiled at setup, in ``/app.zip`` under ``pyscript/__pycache__/`` (unpacked before PyScript
+   writes the sources beside them). A bundle this cannot read just has none.
 """
 
 from __future__ import annotations
@@ -104,3 +108,79 @@ def version(cache_dir: Path, tag: str | None) -> int:
         return (cache_dir / BYTECODE / (tag or "-")).stat().st_mtime_ns
     except OSError:
         return 0
+
+
+# PyScript's own Python package --------------------------------------------------------------
+
+#: How PyScript's bundle holds its Python package: an object literal of file texts, which it
+#: writes to ``./pyscript/`` at every start (rule 4).
+PYSCRIPT_MARKER = '{pyscript:{"__init__.py":'
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", "/": "/",
+            "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _js_string(text: str, at: int) -> tuple[str, int]:
+    # The double-quoted JavaScript string literal at ``at``: its value, and the index after it.
+    out: list[str] = []
+    at += 1
+    while text[at] != '"':
+        char = text[at]
+        if char == "\\":
+            code = text[at + 1]
+            if code == "x":
+                out.append(chr(int(text[at + 2:at + 4], 16)))
+                at += 4
+            elif code == "u":
+                out.append(chr(int(text[at + 2:at + 6], 16)))
+                at += 6
+            elif code in _ESCAPES:
+                out.append(_ESCAPES[code])
+                at += 2
+            else:
+                raise ValueError(f"unknown escape \\{code}")
+        else:
+            out.append(char)
+            at += 1
+    return "".join(out), at + 1
+
+
+def _js_files(text: str, at: int, prefix: str, found: dict[str, bytes]) -> int:
+    # The object literal at ``at`` ({name: "text" or {...}, ...}) into ``found``.
+    if text[at] != "{":
+        raise ValueError("expected an object")
+    at += 1
+    while text[at] != "}":
+        if text[at] == '"':
+            name, at = _js_string(text, at)
+        else:
+            end = text.index(":", at)
+            name, at = text[at:end], end
+        if text[at] != ":":
+            raise ValueError("expected ':'")
+        at += 1
+        if text[at] == '"':
+            value, at = _js_string(text, at)
+            found[prefix + name] = value.encode("utf-8")
+        else:
+            at = _js_files(text, at, f"{prefix}{name}/", found)
+        if text[at] == ",":
+            at += 1
+    return at + 1
+
+
+def pyscript_sources(dist: Path) -> dict[str, bytes]:
+    """``{"pyscript/...": bytes}``: the files PyScript (its bundle in ``dist``) writes to
+    ``./pyscript/`` at every start, as it writes them (UTF-8 text); ``{}`` when no bundle of
+    ``dist`` holds them the way this reads them (rule 4)."""
+    for path in sorted(dist.glob("*.js")):
+        text = path.read_text(encoding="utf-8")
+        at = text.find(PYSCRIPT_MARKER)
+        if at < 0:
+            continue
+        found: dict[str, bytes] = {}
+        try:
+            _js_files(text, at, "", found)
+        except (ValueError, IndexError):
+            return {}
+        return {rel: data for rel, data in found.items() if rel.endswith(".py")}
+    return {}

@@ -127,9 +127,11 @@ def _app_snapshot(pyodide_dir: Path, tag: str, cache_dir: Path, app_root: Path,
 
 
 def _archive_sources(app_root: Path) -> dict[str, bytes]:
-    from .app_archive import archive_files
+    # The files whose .pyc go into /app.zip (server.app_bytecode rules 2 and 4).
+    from .app_archive import archive_files, pyscript_dist
 
-    return {rel: (app_root / rel).read_bytes() for rel in archive_files(app_root)}
+    sources = {rel: (app_root / rel).read_bytes() for rel in archive_files(app_root)}
+    return {**sources, **app_bytecode.pyscript_sources(pyscript_dist())}
 
 
 def _app_bytecode(pyodide_dir: Path, tag: str, cache_dir: Path, app_root: Path,

@@ -105,3 +105,27 @@ def test_the_stored_stdlib_zip_holds_the_same_files(tmp_path) -> None:
     served = vendor_patches.patched_file(tmp_path / "cache", "pyodide", "python_stdlib.zip",
                                          (pyodide / "python_stdlib.zip").stat())
     assert served is not None and served.read_bytes() == repacked
+
+
+def test_pyscript_package_is_read_from_its_bundle(tmp_path) -> None:
+    bundle = ('let a=1;wo(".",{pyscript:{"__init__.py":"import js\\nx=\\"\\\\u00e9\\"\\t#\\x41",'
+              '"sub":{"mod.py":"y=2\\n"},"README.txt":"no"}}),b=2;')
+    (tmp_path / "other.js").write_text("nothing here")
+    (tmp_path / "core-x.js").write_text(bundle)
+    assert app_bytecode.pyscript_sources(tmp_path) == {
+        "pyscript/__init__.py": b'import js\nx="\\u00e9"\t#A',
+        "pyscript/sub/mod.py": b"y=2\n",
+    }
+    (tmp_path / "core-x.js").write_text(bundle.replace('"sub":{', '"sub":['))
+    assert app_bytecode.pyscript_sources(tmp_path) == {}  # Not readable: no .pyc, no error.
+
+
+def test_the_installed_pyscript_package_is_found() -> None:
+    from server.app_archive import pyscript_dist
+
+    if not pyscript_dist().is_dir():
+        pytest.skip("PyScript is not installed (npm ci)")
+    sources = app_bytecode.pyscript_sources(pyscript_dist())
+    assert "pyscript/__init__.py" in sources and "pyscript/web.py" in sources
+    for rel, data in sources.items():
+        compile(data, rel, "exec")  # Python, read whole.
