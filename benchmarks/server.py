@@ -64,7 +64,11 @@ def vendor_mount(prefix: str, directory: Path, name: str) -> Mount:
         from server import web
 
         return Mount(prefix, app=web._static(directory, web.VENDOR_CACHE, public=True))
-    assets.compress_tree(directory, assets.CACHE_DIR / assets.COMPRESSED / name)
+    try:
+        from server.asset_setup import compress_tree
+    except ImportError:  # Before the setup moved out of server/assets.py.
+        compress_tree = assets.compress_tree  # type: ignore[attr-defined]
+    compress_tree(directory, assets.CACHE_DIR / assets.COMPRESSED / name)
     return Mount(prefix, app=assets.vendor_files(directory, name, public=True))
 
 

@@ -33,18 +33,14 @@ Rules that must hold:
 
 from __future__ import annotations
 
-import argparse
-import gzip
 import hashlib
 import json
 import mimetypes
 import os
 import sys
 import threading
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -60,7 +56,10 @@ PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
 #: Derived files, made at setup; ``npm ci`` wipes them with the rest of ``node_modules``.
 CACHE_DIR = REPO_ROOT / "node_modules" / ".cache" / "latchkey"
 COMPRESSED = "compressed"
-SNAPSHOTS = "snapshot"
+#: Snapshots made from the stored standard library zip (``server.vendor_patches`` rule 4): an
+#: interpreter restored from one has that zip's table of contents in memory, so a snapshot of
+#: the deflated zip (in ``snapshot/``, before) must not be served with it.
+SNAPSHOTS = "snapshots"
 BOOT_TEMPLATE = Path(__file__).with_name("pyodide_boot.mjs")
 #: The boot module of our own pages and the embed: the app's snapshot when it is current.
 APP_BOOT = "/vendor/latchkey-boot.mjs"
@@ -73,7 +72,10 @@ MIN_COMPRESS_BYTES = 1024
 # Encodings in order of preference, with the file suffix of their copies. Brotli needs the
 # optional ``brotli`` package at setup; gzip is always made.
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
-BROTLI_QUALITY = 9  # Close to 11 in size (the snapshot: 4.9 MB against 4.2), 20x faster.
+BROTLI_QUALITY = 9  # Close to 11 in size (the snapshot: 5.0 MB against 4.3), 10x faster.
+#: A 16 MB window (the largest standard one): the snapshot and the stored stdlib zip have
+#: repeats further apart than the default 4 MB.
+BROTLI_WINDOW = 24
 
 DAY = "public, max-age=86400"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -352,158 +354,11 @@ def _ensure_patches(vendor: dict[str, Path], cache_dir: Path) -> None:
         print(f"assets: the vendored files are served unpatched: {exc}", file=sys.stderr)
 
 
-# Setup: the compressed copies and the snapshot ----------------------------------------------
-
-
-def _compressible(directory: Path) -> Iterator[Path]:
-    for path in sorted(directory.rglob("*")):
-        if (path.is_file() and path.suffix in COMPRESSIBLE
-                and path.stat().st_size >= MIN_COMPRESS_BYTES
-                and ".cache" not in path.relative_to(directory).parts):
-            yield path
-
-
-def _brotli() -> Any:
-    try:
-        import brotli  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return brotli
-
-
-def compress_tree(directory: Path, copies: Path) -> int:
-    """Write the missing or stale ``.br``/``.gz`` copies of ``directory``'s files; how many."""
-    brotli = _brotli()
-    made = 0
-    for path in _compressible(directory):
-        source = path.stat()
-        relative = path.relative_to(directory).as_posix()
-        data: bytes | None = None
-        for encoding, suffix in ENCODINGS:
-            if encoding == "br" and brotli is None:
-                continue
-            copy = copies / (relative + suffix)
-            try:
-                if copy.stat().st_mtime_ns == source.st_mtime_ns:
-                    continue
-            except OSError:
-                pass
-            data = path.read_bytes() if data is None else data
-            if encoding == "br":
-                packed: bytes = brotli.compress(data, quality=BROTLI_QUALITY)
-            else:
-                packed = gzip.compress(data, compresslevel=9, mtime=0)
-            if len(packed) >= len(data):
-                continue  # Already compressed (a zip of deflated files): not worth a copy.
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            partial = copy.with_name(copy.name + ".part")
-            partial.write_bytes(packed)
-            os.utime(partial, ns=(source.st_atime_ns, source.st_mtime_ns))
-            partial.replace(copy)
-            made += 1
-    return made
-
-
-def _app_snapshot(pyodide_dir: Path, tag: str, cache_dir: Path, app_root: Path,
-                  chromium: str | None, say: Any) -> str | None:
-    from . import snapshot as snapshots
-
-    digest = app_digest(app_root)
-    target = snapshot_path(tag, cache_dir, digest)
-    # Snapshots of earlier versions of the app are never served again (rule 5).
-    for old in (cache_dir / SNAPSHOTS).glob(f"{tag}-*.bin"):
-        if old != target:
-            old.unlink()
-            for _, suffix in ENCODINGS:
-                (cache_dir / COMPRESSED / SNAPSHOTS / (old.name + suffix)).unlink(missing_ok=True)
-    if target.is_file():
-        return str(target)
-    started = time.monotonic()
-    sources = {rel: path.read_text(encoding="utf-8")
-               for rel, path in snapshots.app_files(app_root).items()}
-    try:
-        snapshots.build_snapshot(pyodide_dir, target, tag, chromium=chromium,
-                                 app_sources=sources)
-    except snapshots.SnapshotUnavailable as exc:
-        say(f"no snapshot of the app ({exc}); pages start from the base snapshot")
-        return None
-    say(f"made the app's snapshot {target.name} ({target.stat().st_size / 1e6:.1f} MB, "
-        f"{time.monotonic() - started:.0f} s)")
-    return str(target)
-
-
-def build(vendor: dict[str, Path], *, cache_dir: Path = CACHE_DIR, snapshot: bool = True,
-          chromium: str | None = None, log: bool = True,
-          extras: bool = False, app_root: Path | None = None) -> dict[str, object]:
-    """Everything rules 1-4 serve: the Pyodide snapshot (if Chromium is there), the patched
-    copies and (``extras``) the extra files, then the compressed copies. Idempotent: what is up
-    to date is left alone."""
-    from . import snapshot as snapshots
-
-    def say(text: str) -> None:
-        if log:
-            print(f"assets: {text}", flush=True)
-
-    report: dict[str, object] = {}
-    pyodide_dir = vendor.get("/vendor/pyodide")
-    tag = build_tag(pyodide_dir) if pyodide_dir is not None else None
-    if snapshot and pyodide_dir is not None and tag is not None:
-        target = snapshot_path(tag, cache_dir)
-        if target.is_file():
-            report["snapshot"] = str(target)
-        else:
-            started = time.monotonic()
-            try:
-                snapshots.build_snapshot(pyodide_dir, target, tag, chromium=chromium)
-            except snapshots.SnapshotUnavailable as exc:
-                say(f"no Pyodide snapshot ({exc}); pages start without it, about 2 s slower")
-                report["snapshot"] = None
-            else:
-                say(f"made the Pyodide snapshot {target.name} "
-                    f"({target.stat().st_size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
-                report["snapshot"] = str(target)
-        if app_root is not None and report["snapshot"]:
-            report["app_snapshot"] = _app_snapshot(pyodide_dir, tag, cache_dir, app_root,
-                                                   chromium, say)
-    started = time.monotonic()
-    try:
-        report["patched"] = vendor_patches.apply_patches(vendor, cache_dir)
-    except vendor_patches.PatchError as exc:
-        # Said, and the exit status of ``python -m server.assets`` fails setup (rule 4).
-        say(f"ERROR: {exc}")
-        report["patch_error"] = str(exc)
-    report["extra"] = vendor_patches.fetch_extra_files(cache_dir, say) if extras else 0
-    made = 0
-    patched_dir = cache_dir / vendor_patches.PATCHED
-    if patched_dir.is_dir():
-        made += compress_tree(patched_dir, cache_dir / COMPRESSED / vendor_patches.PATCHED)
-    for prefix, directory in vendor.items():
-        if directory.is_dir():
-            made += compress_tree(directory, cache_dir / COMPRESSED / prefix.rsplit("/", 1)[-1])
-    snapshot_dir = cache_dir / SNAPSHOTS
-    if snapshot_dir.is_dir():
-        made += compress_tree(snapshot_dir, cache_dir / COMPRESSED / SNAPSHOTS)
-    if made:
-        kinds = "brotli and gzip" if _brotli() is not None else "gzip (no brotli module)"
-        say(f"compressed {made} files ({kinds}) in {time.monotonic() - started:.0f} s")
-    report["compressed"] = made
-    return report
-
-
 def main(argv: list[str] | None = None) -> int:
-    """``python -m server.assets [--no-snapshot] [--no-fetch] [--chromium PATH]``."""
-    from .web import VENDOR
+    """``python -m server.assets``: the setup in ``server.asset_setup``."""
+    from .asset_setup import main as setup
 
-    parser = argparse.ArgumentParser(prog="python -m server.assets", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--no-snapshot", action="store_true", help="skip the Pyodide snapshot")
-    parser.add_argument("--chromium", help="the browser that makes the snapshot")
-    parser.add_argument("--no-fetch", action="store_true",
-                        help="fetch no extra files with pip (micropip's wheel)")
-    args = parser.parse_args(argv)
-    report = build(VENDOR, snapshot=not args.no_snapshot, chromium=args.chromium,
-                   extras=not args.no_fetch, app_root=REPO_ROOT)
-    return 1 if "patch_error" in report else 0
+    return setup(argv)
 
 
 if __name__ == "__main__":

@@ -33,19 +33,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import app_archive, sdk_wheel
+from . import app_archive, embed_bundle, sdk_wheel
 from .page_app_id import page_for_app
 from .settings import REPO_ROOT, Settings
 
@@ -221,20 +220,6 @@ def embed_files(root: Path = REPO_ROOT) -> list[str]:
     return sorted(found - EMBED_EXCLUDE)
 
 
-def _embed_bundle(root: Path) -> Route:
-    async def bundle(request: Request) -> Response:
-        sources = {rel: (root / rel).read_text(encoding="utf-8") for rel in embed_files(root)}
-        body = json.dumps(sources, sort_keys=True)
-        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-        headers = {"Cache-Control": REVALIDATE, "ETag": etag,
-                   **{k.decode(): v.decode() for k, v in PUBLIC}}
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
-        return JSONResponse(json.loads(body), headers=headers)
-
-    return Route("/embed/bundle.json", bundle, methods=["GET", "HEAD"])
-
-
 def frontend_routes(root: Path = REPO_ROOT, *,
                     img_sources: tuple[str, ...] = (), app_id: str = "") -> list[BaseRoute]:
     """Routes that serve the pages and their assets; ``img_sources`` widen the pages'
@@ -245,7 +230,7 @@ def frontend_routes(root: Path = REPO_ROOT, *,
         routes.append(_page(root, "index.html", "/", img_sources, app_id))
     routes += [_page(root, name, None, img_sources, app_id)
                for name in PAGES if (root / name).exists()]
-    routes.append(_embed_bundle(root))
+    routes += embed_bundle.bundle_routes(root)
     routes += sdk_wheel.wheel_routes(root)
     routes += app_archive.archive_routes(root)
     routes.append(Mount("/app", app=_static(root / "app", REVALIDATE)))

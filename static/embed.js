@@ -72,7 +72,10 @@
     Object.keys(bundle).forEach(function (rel) {
       var path = root + "/" + rel;
       py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-      py.FS.writeFile(path, bundle[rel]);
+      // A precompiled module (server/embed_bundle.py) comes as base64; the sources as text.
+      py.FS.writeFile(path, /\.pyc$/.test(rel) ? Uint8Array.from(atob(bundle[rel]), function (c) {
+        return c.charCodeAt(0);
+      }) : bundle[rel]);
     });
     var sys = py.pyimport("sys");
     sys.path.insert(0, root);

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from server import assets
+from server import asset_setup, assets
 
 WASM = b"\0asm" + bytes(range(256)) * 64
 
@@ -48,9 +48,9 @@ def test_accept_encoding(header: str | None, expected: set[str]) -> None:
 
 def test_compressed_copies_are_served_when_accepted_and_fresh(vendor, tmp_path) -> None:
     cache = tmp_path / "cache"
-    assert assets.build(vendor, cache_dir=cache, snapshot=False, log=False)["compressed"] > 0
+    assert asset_setup.build(vendor, cache_dir=cache, snapshot=False, log=False)["compressed"] > 0
     # Idempotent: nothing is redone.
-    assert assets.build(vendor, cache_dir=cache, snapshot=False, log=False)["compressed"] == 0
+    assert asset_setup.build(vendor, cache_dir=cache, snapshot=False, log=False)["compressed"] == 0
     client = _client(vendor, cache)
     url = "/vendor/pyodide/pyodide.asm.wasm"
 
@@ -72,7 +72,7 @@ def test_compressed_copies_are_served_when_accepted_and_fresh(vendor, tmp_path) 
     assert again.status_code == 304
 
     preferred = client.head(url, headers={"accept-encoding": "gzip, br"})
-    expected = "br" if assets._brotli() is not None else "gzip"
+    expected = "br" if asset_setup._brotli() is not None else "gzip"
     assert preferred.headers["content-encoding"] == expected
 
     # A copy whose stamp no longer matches its source (a new npm install) is never served.
@@ -91,7 +91,7 @@ def test_compressed_copies_are_served_when_accepted_and_fresh(vendor, tmp_path) 
 
 def test_copies_are_real_gzip(vendor, tmp_path) -> None:
     cache = tmp_path / "cache"
-    assets.build(vendor, cache_dir=cache, snapshot=False, log=False)
+    asset_setup.build(vendor, cache_dir=cache, snapshot=False, log=False)
     copy = cache / assets.COMPRESSED / "pyodide" / "pyodide.asm.wasm.gz"
     assert gzip.decompress(copy.read_bytes()) == WASM
 
@@ -145,7 +145,7 @@ def test_without_pyodide_the_boot_module_is_missing(tmp_path) -> None:
 
 def test_no_snapshot_without_a_browser(vendor, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("server.snapshot.find_chromium", lambda explicit=None: None)
-    report = assets.build(vendor, cache_dir=tmp_path / "cache", log=False)
+    report = asset_setup.build(vendor, cache_dir=tmp_path / "cache", log=False)
     assert report["snapshot"] is None
 
 

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from server import assets, vendor_patches
+from server import asset_setup, assets, vendor_patches
 from server.web import VENDOR
 
 NAME = "core-C9KDLldu.js"
@@ -37,7 +37,7 @@ def _get(vendor: dict[str, Path], cache: Path, path: str, encoding: str = "ident
 
 def test_the_patched_copy_is_served_and_compressed(vendor, tmp_path) -> None:
     cache = tmp_path / "cache"
-    report = assets.build(vendor, cache_dir=cache, snapshot=False, log=False)
+    report = asset_setup.build(vendor, cache_dir=cache, snapshot=False, log=False)
     assert report["patched"] == 1
     body = _get(vendor, cache, f"/vendor/pyscript/{NAME}").decode()
     assert NEW in body and OLD not in body
@@ -69,7 +69,7 @@ def test_a_patch_that_no_longer_fits_is_refused_and_the_original_served(vendor, 
     source = vendor["/vendor/pyscript"] / NAME
     source.write_text("a release where the code moved")
     cache = tmp_path / "cache"
-    report = assets.build(vendor, cache_dir=cache, snapshot=False, log=False)
+    report = asset_setup.build(vendor, cache_dir=cache, snapshot=False, log=False)
     assert NAME in str(report["patch_error"])
     assert _get(vendor, cache, f"/vendor/pyscript/{NAME}") == source.read_bytes()
     assert "served unpatched" in capsys.readouterr().err
