@@ -47,7 +47,7 @@ from ..schema import SCHEMA_VERSION, schema_statements
 T = TypeVar("T")
 #: One write in this many that could run inline (rule 3) takes the worker thread, whose
 #: commits checkpoint the WAL (once it passes 1,000 pages, SQLite's default).
-THREAD_EVERY = 32
+THREAD_EVERY = 256
 
 
 class Connection:
