@@ -19,11 +19,14 @@ Rules that must hold:
 3. A small write that a request waits for (an anonymous login's rows: ``_write_inline``) runs on
    the calling thread when the file's write lock is free at once, on a write connection of that
    thread that never waits for the lock (``busy_timeout=0``) and never checkpoints
-   (``wal_autocheckpoint=0``; the worker thread's connection checkpoints, as before): the
-   commit writes the WAL without a disk sync (``synchronous=NORMAL``), so the event loop waits
-   for neither. A lock held elsewhere (the worker thread, another process) sends the write to
-   the worker thread. This saves the hop to the thread and back, and the handing over of the
-   GIL for each statement, that made writes the slowest part of a login under load.
+   (``wal_autocheckpoint=0``): the commit writes the WAL without a disk sync
+   (``synchronous=NORMAL``), so the event loop waits for neither. A lock held elsewhere (the
+   worker thread under ``_lock``, another process) sends the write to the worker thread, and
+   so does one write in ``THREAD_EVERY``: the worker thread's commits checkpoint, under
+   ``_lock``, so no inline write appends to the WAL during a checkpoint and each one completes
+   (the WAL starts over instead of growing). This saves the hop to the thread and back, and
+   the handing over of the GIL for each statement, that made writes the slowest part of a
+   login under load.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ from ..base import Conflict
 from ..schema import SCHEMA_VERSION, schema_statements
 
 T = TypeVar("T")
+#: One write in this many that could run inline (rule 3) takes the worker thread, whose
+#: commits checkpoint the WAL (once it passes 1,000 pages, SQLite's default).
+THREAD_EVERY = 256
 
 
 class Connection:
@@ -57,6 +63,7 @@ class Connection:
         self._readers: list[sqlite3.Connection] = []
         self._inline_reads = self.path != ":memory:" and not self.path.startswith("file:")
         self._next_purge = 0.0
+        self._inline_writes = 0
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open_sync)
@@ -147,24 +154,35 @@ class Connection:
     async def _write_inline(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
         """Run a small write on this thread when the write lock is free (rule 3), else as
         ``_run`` does."""
-        if not self._inline_reads or self._conn is None:
+        self._inline_writes += 1
+        if (not self._inline_reads or self._conn is None
+                or self._inline_writes % THREAD_EVERY == 0):  # Its commit checkpoints.
             return await self._run(fn)
-        conn = self._inline_writer()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:  # Busy: another connection is writing.
+        conn = self._inline_writer()  # Before taking _lock, which making one takes too.
+        if not self._lock.acquire(blocking=False):  # The worker thread is writing.
             return await self._run(fn)
-        cur = conn.cursor()
         try:
-            result = fn(cur)
-            conn.execute("COMMIT")
-            return result
-        except sqlite3.IntegrityError as exc:
-            raise Conflict(str(exc)) from exc
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # Busy: another process is writing.
+                busy = True
+            else:
+                busy = False
+                cur = conn.cursor()
+                try:
+                    result = fn(cur)
+                    conn.execute("COMMIT")
+                    return result
+                except sqlite3.IntegrityError as exc:
+                    raise Conflict(str(exc)) from exc
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    cur.close()
         finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            cur.close()
+            self._lock.release()
+        assert busy
+        return await self._run(fn)
 
     async def _read(self, fn: Callable[[sqlite3.Cursor], T], *, single: bool = False) -> T:
         """Run a small read inline (rule 2), or in the worker thread when it cannot be.
