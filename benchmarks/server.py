@@ -9,8 +9,8 @@ get the same caching and compression), and the SDK sources the round-trip page c
 Pyodide. They are added the way ``tests/e2e/conftest.py`` adds its harness routes; nothing here
 is part of the product.
 
-Uvicorn gets the options ``serve.py`` gives it (one process, access log on, no proxy headers),
-so the figures are those of the shipped server.
+Uvicorn gets the options ``serve.py`` gives it (one process, access log on and batched, no proxy
+headers), so the figures are those of the shipped server.
 """
 
 from __future__ import annotations
@@ -172,8 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     http: Any = args.http
     if args.http == "auto" and not args.floor:
         http = _limited_protocol()  # serve.py's slow-client limits; --http httptools: none.
+    logs: dict[str, Any] = {}
+    if not args.floor:
+        try:  # serve.py's log config (its access log is batched); the floor keeps uvicorn's.
+            from server.observability import plainlog
+        except ImportError:  # A server from before it (before/after runs).
+            pass
+        else:
+            logs = {"log_config": plainlog.log_config()}
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info", proxy_headers=False,
-                loop=args.loop, http=http)
+                loop=args.loop, http=http, **logs)
     return 0
 
 

@@ -64,8 +64,8 @@ def log_config(level: str = "info") -> dict[str, Any]:
         "handlers": {
             "default": {"class": "logging.StreamHandler", "formatter": "json",
                         "stream": "ext://sys.stderr"},
-            "access": {"class": "logging.StreamHandler", "formatter": "json",
-                       "stream": "ext://sys.stdout"},
+            "access": {"class": "server.observability.batched_log.BatchedStreamHandler",
+                       "formatter": "json", "stream": "ext://sys.stdout"},
         },
         "loggers": {
             "uvicorn": {"handlers": ["default"], "level": level.upper(), "propagate": False},

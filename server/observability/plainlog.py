@@ -12,6 +12,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from . import batched_log
+
+#: The access log's handler (``batched_log``): flushed by a timer, not by every request.
+BATCHED = f"{batched_log.__name__}.BatchedStreamHandler"
+
 
 def log_config(level: str = "info") -> dict[str, Any]:
     """uvicorn's default ``log_config`` with a ``latchkey`` logger on its default handler."""
@@ -20,4 +25,5 @@ def log_config(level: str = "info") -> dict[str, Any]:
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["latchkey"] = {"handlers": ["default"], "level": level.upper(),
                                      "propagate": False}
+    config["handlers"]["access"]["class"] = BATCHED
     return config

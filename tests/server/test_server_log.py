@@ -69,6 +69,9 @@ def test_console_log_of_a_function_is_in_the_plain_server_log(tmp_path: Path) ->
         assert called.json() == {"$numberInt": "5"}
         _until(lambda: "function add: adding 2 and 3" in log.read_text(), 10, log)
         assert "INFO:" in log.read_text()  # uvicorn's own plain lines are still there.
+        # The access log is batched (observability/batched_log.py): its lines still arrive.
+        _until(lambda: '"POST /api/client/v2.0/app/logged/functions/call HTTP/1.1" 200'
+               in log.read_text(), 5, log)
     finally:
         proc.terminate()
         proc.wait(timeout=15)
