@@ -7,7 +7,8 @@ const indexURL = new URL("__INDEX_URL__", import.meta.url).href;
 const snapshotPath = "__SNAPSHOT_URL__"; // null when there is no snapshot
 const snapshotURL = snapshotPath && new URL(snapshotPath, import.meta.url).href;
 
-// Marks on the page's performance timeline (benchmarks/startup.py reads them).
+// Marks on the page's performance timeline (latchkey:boot, latchkey:snapshot-fetched,
+// latchkey:restored), to see where a start goes: performance.getEntriesByType("mark").
 performance.mark("latchkey:boot");
 // The snapshot download starts now, alongside Pyodide's module rather than after it.
 const snapshot = snapshotURL ? fetch(snapshotURL).catch(() => null) : Promise.resolve(null);
