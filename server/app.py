@@ -17,7 +17,7 @@ from .observability.middleware import Observe
 from .plain_errors import PlainErrorsMiddleware
 from .quiet_status import QuietStatusMiddleware
 from .route_cache import install as install_route_cache
-from .routes import ROUTES
+from .routes.table import ROUTES
 from .settings import Settings
 from .store_unavailable import StoreUnavailableMiddleware
 from .web import frontend_routes, picture_origins

@@ -92,3 +92,37 @@ def test_server_routes_reach_the_store_only_through_services() -> None:
     for path in routes:
         for name in imports(path):
             assert not name.startswith("server.store"), f"{path.name} imports {name}"
+
+
+_EACH_ALONE = """
+import importlib, pkgutil, sys, traceback
+import prometheus_client
+import server
+registry = prometheus_client.REGISTRY
+names = [m.name for m in pkgutil.walk_packages(server.__path__, "server.")]
+failed = []
+for name in names:
+    for loaded in [m for m in sys.modules if m == "server" or m.startswith("server.")]:
+        del sys.modules[loaded]
+    for collector in list(registry._collector_to_names):  # Our metrics register on import.
+        registry.unregister(collector)
+    try:
+        importlib.import_module(name)
+    except Exception:
+        failed.append(name + ": " + traceback.format_exc().strip().splitlines()[-1])
+print(len(names))
+print("\\n".join(failed))
+"""
+
+
+def test_every_server_module_imports_first() -> None:
+    # server/__init__ imports lazily, so a command imports only what it needs; a module that
+    # worked only because something else was imported before it (an import cycle through
+    # server.routes) broke `serve.py admin-keys` once. Each module is imported first here.
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _EACH_ALONE], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    count, *failed = done.stdout.strip().splitlines()
+    assert int(count) > 100 and [f for f in failed if f] == []

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 
 from app.sdk import routes
 from server import create_app
-from server.routes import ROUTES
 from server.routes.common import MAX_DEPTH
+from server.routes.table import ROUTES
 from tests.conftest import make_settings
 
 from .helpers import APP_ID, PASSWORD, Api, assert_empty, assert_error, auth, userpass
