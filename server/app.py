@@ -19,7 +19,6 @@ from .quiet_status import QuietStatusMiddleware
 from .route_cache import install as install_route_cache
 from .routes.table import ROUTES
 from .settings import Settings
-from .store_unavailable import StoreUnavailableMiddleware
 from .web import frontend_routes, picture_origins
 from .wiring import build_services
 
@@ -51,7 +50,6 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(CORSMiddleware, allowed=settings.allowed_origins),
             Middleware(QuietStatusMiddleware),
             Middleware(CatchAllMiddleware),
-            Middleware(StoreUnavailableMiddleware),
             Middleware(PlainErrorsMiddleware),
         ],
         exception_handlers={

@@ -167,6 +167,11 @@ class CatchAllMiddleware:
                 err = ApiError(ErrorCode.INVALID_PARAMETER, 400, "invalid input: nested too deeply")
                 await error_response(err, scope=scope)(scope, receive, send)
                 return
+            from .store_unavailable import is_store_unavailable, unavailable_answer
+
+            if not started and is_store_unavailable(exc):  # 503 with Retry-After, a warning.
+                await unavailable_answer(scope, exc)(scope, receive, send)
+                return
             log.error("%s", describe_failure(exc, scope["method"], scope["path"]))
             if started:
                 # Too late for an error answer. Returning makes the server close the

@@ -2,9 +2,10 @@
 
 When PostgreSQL is down, restarting or out of connections, or a SQLite database stays locked
 past its busy timeout, every request that needs the store fails through no fault of its own
-and will work again shortly. ``StoreUnavailableMiddleware`` (inside ``CatchAllMiddleware``)
-answers those with 503, the error JSON and ``Retry-After: 5``, so clients and load balancers
-retry, and logs one warning line without a traceback. ``/health/ready`` already says 503 then.
+and will work again shortly. ``CatchAllMiddleware`` asks ``is_store_unavailable`` before it
+answers 500, and answers those with 503, the error JSON and ``Retry-After: 5`` instead
+(``unavailable_answer``), so clients and load balancers retry, with one warning line in the log
+and no traceback. ``/health/ready`` already says 503 then.
 
 Rule: an exception is "store unavailable" only if it is a connection failure (refused, reset,
 lost, timed out; asyncpg's connection and interface errors, ``too many connections``,
@@ -21,13 +22,13 @@ import sqlite3
 import traceback
 from pathlib import Path
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
 from app.sdk.errors import ErrorCode
 
 from .errors import ApiError, error_response
 
-__all__ = ["RETRY_AFTER_SECONDS", "StoreUnavailableMiddleware", "is_store_unavailable"]
+__all__ = ["RETRY_AFTER_SECONDS", "is_store_unavailable", "unavailable_answer"]
 
 log = logging.getLogger("latchkey.server")
 
@@ -76,31 +77,11 @@ def is_store_unavailable(exc: BaseException) -> bool:
     return False
 
 
-class StoreUnavailableMiddleware:
-    """Answers a request that failed because the store is unreachable with 503 (see above)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            if started or not is_store_unavailable(exc):
-                raise
-            log.warning("store unavailable on %s %s: %s", scope["method"],
-                        str(scope["path"])[:200], type(exc).__name__)
-            err = ApiError(ErrorCode.SERVICE_UNAVAILABLE, 503,
-                           "the database cannot be reached right now; try again shortly")
-            await error_response(err, {"Retry-After": str(RETRY_AFTER_SECONDS)},
-                                 scope=scope)(scope, receive, send)
+def unavailable_answer(scope: Scope, exc: BaseException) -> ASGIApp:
+    """The 503 answer to a request that failed because the store is unreachable, logged as
+    one warning line (``CatchAllMiddleware`` calls it when ``is_store_unavailable``)."""
+    log.warning("store unavailable on %s %s: %s", scope["method"], str(scope["path"])[:200],
+                type(exc).__name__)
+    err = ApiError(ErrorCode.SERVICE_UNAVAILABLE, 503,
+                   "the database cannot be reached right now; try again shortly")
+    return error_response(err, {"Retry-After": str(RETRY_AFTER_SECONDS)}, scope=scope)
