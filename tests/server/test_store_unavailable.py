@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from starlette.routing import Route
@@ -18,7 +15,7 @@ from server.store_unavailable import is_store_unavailable
 from tests.conftest import TEST_STORE, make_settings
 
 from .helpers import Api, assert_error
-from .test_observability import Proxy
+from .test_observability import settings_behind_a_proxy
 
 
 def _assert_503(resp) -> None:
@@ -28,14 +25,8 @@ def _assert_503(resp) -> None:
 
 @pytest.mark.skipif(TEST_STORE != "postgres", reason="cuts a PostgreSQL connection")
 def test_api_calls_are_503_while_postgres_cannot_be_reached(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    parts = urlsplit(settings.database_url)
-    if not parts.hostname:
-        pytest.skip("the test PostgreSQL listens on a Unix socket only")
-    proxy = Proxy((parts.hostname, parts.port or 5432), socket.AF_INET)
-    user = f"{parts.username}@" if parts.username else ""
-    url = urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}"))
-    with TestClient(create_app(replace(settings, database_url=url))) as client:
+    settings, proxy = settings_behind_a_proxy(tmp_path)
+    with TestClient(create_app(settings)) as client:
         api = Api(client)
         session = api.anon_ok()
         proxy.cut()
