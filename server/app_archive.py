@@ -109,6 +109,23 @@ def encoded_bodies(data: bytes) -> dict[str, bytes]:
     return bodies
 
 
+def negotiated(request: Request, bodies: dict[str, bytes], digest: str, media_type: str,
+               headers: dict[str, str]) -> Response:
+    """The body of ``bodies`` (``encoded_bodies``) the client accepts, revalidated by an ETag
+    per coding (each is a different body), or 304; ``server.embed_bundle`` answers with it too."""
+    from .assets import accepted_encodings
+
+    accepted = accepted_encodings(request.headers.get("accept-encoding"))
+    coding = next((c for c in ("br", "gzip") if c in accepted and c in bodies), "identity")
+    etag = f'"{digest}"' if coding == "identity" else f'"{digest}-{coding}"'
+    headers = {"Cache-Control": "no-cache", "ETag": etag, "Vary": "Accept-Encoding", **headers}
+    if coding != "identity":
+        headers["Content-Encoding"] = coding
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(bodies[coding], media_type=media_type, headers=headers)
+
+
 def archive_routes(root: Path = REPO_ROOT) -> list[Route]:
     """``GET /app.zip``; ``server.web`` mounts it with the front end."""
     lock = threading.Lock()
@@ -128,19 +145,8 @@ def archive_routes(root: Path = REPO_ROOT) -> list[Route]:
             return cached["bodies"], cached["etag"]  # type: ignore[return-value]
 
     async def archive(request: Request) -> Response:
-        from .assets import accepted_encodings
-
         bodies, digest = current()
-        accepted = accepted_encodings(request.headers.get("accept-encoding"))
-        coding = next((c for c in ("br", "gzip") if c in accepted and c in bodies), "identity")
-        # One ETag per coding: each is a different body.
-        etag = f'"{digest}"' if coding == "identity" else f'"{digest}-{coding}"'
-        headers = {"Cache-Control": "no-cache", "ETag": etag, "X-Content-Type-Options": "nosniff",
-                   "Vary": "Accept-Encoding"}
-        if coding != "identity":
-            headers["Content-Encoding"] = coding
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        return Response(bodies[coding], media_type="application/zip", headers=headers)
+        return negotiated(request, bodies, digest, "application/zip",
+                          {"X-Content-Type-Options": "nosniff"})
 
     return [Route(URL, archive, methods=["GET", "HEAD"])]

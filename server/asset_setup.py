@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -73,11 +72,7 @@ def compress_tree(directory: Path, copies: Path) -> int:
                 packed = gzip.compress(data, compresslevel=9, mtime=0)
             if len(packed) >= len(data):
                 continue  # Already compressed (a zip of deflated files): not worth a copy.
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            partial = copy.with_name(copy.name + ".part")
-            partial.write_bytes(packed)
-            os.utime(partial, ns=(source.st_atime_ns, source.st_mtime_ns))
-            partial.replace(copy)
+            vendor_patches.write_like(copy, packed, source)
             made += 1
     return made
 

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import app_bytecode
-from .app_archive import encoded_bodies
+from .app_archive import encoded_bodies, negotiated
 
 URL = "/embed/bundle.json"
 
@@ -71,18 +71,8 @@ def bundle_routes(root: Path, files: list[str] | None = None) -> list[Route]:
             return cached["bodies"], cached["digest"]  # type: ignore[return-value]
 
     async def bundle(request: Request) -> Response:
-        from .assets import accepted_encodings
-
         bodies, digest = current()
-        accepted = accepted_encodings(request.headers.get("accept-encoding"))
-        coding = next((c for c in ("br", "gzip") if c in accepted and c in bodies), "identity")
-        etag = f'"{digest}"' if coding == "identity" else f'"{digest}-{coding}"'
-        headers = {"Cache-Control": "no-cache", "ETag": etag, "Vary": "Accept-Encoding",
-                   **{k.decode(): v.decode() for k, v in PUBLIC}}
-        if coding != "identity":
-            headers["Content-Encoding"] = coding
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        return Response(bodies[coding], media_type="application/json", headers=headers)
+        return negotiated(request, bodies, digest, "application/json",
+                          {k.decode(): v.decode() for k, v in PUBLIC})
 
     return [Route(URL, bundle, methods=["GET", "HEAD"])]

@@ -131,13 +131,19 @@ def apply_patches(vendor: dict[str, Path], cache_dir: Path) -> int:
             pass
         text = patched_text(source.read_text(encoding="utf-8"), replacements,
                             f"{package}/{relative}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        partial.write_text(text, encoding="utf-8")
-        os.utime(partial, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        partial.replace(target)
+        write_like(target, text.encode("utf-8"), stat)
         made += 1
     return made
+
+
+def write_like(target: Path, data: bytes, source: os.stat_result) -> None:
+    """Write ``data`` to ``target`` at once (through a ``.part`` file), with the source's times:
+    a derived copy is up to date while its mtime equals its source's."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(data)
+    os.utime(partial, ns=(source.st_atime_ns, source.st_mtime_ns))
+    partial.replace(target)
 
 
 def apply_repacks(vendor: dict[str, Path], cache_dir: Path) -> int:
@@ -159,11 +165,7 @@ def apply_repacks(vendor: dict[str, Path], cache_dir: Path) -> int:
             data = transform(source.read_bytes())
         except (OSError, ValueError, zipfile.BadZipFile):
             continue  # Not the archive it should be: the original is served as it is.
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        partial.write_bytes(data)
-        os.utime(partial, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        partial.replace(target)
+        write_like(target, data, stat)
         made += 1
     return made
 
