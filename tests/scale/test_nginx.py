@@ -9,6 +9,7 @@ trusted through ``serve.py --forwarded-allow-ips``), which the client cannot cho
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,13 @@ def test_requests_are_spread_over_every_process(front: Nginx, trio: list[ServePr
             assert Api(http).anon().status_code == 200
     # location answers with the address the client used: nginx's, not a process's.
     assert location["hostname"] == front.base_url
-    served = [p.output().count("/auth/providers/anon-user/login") for p in trio]
+    # Access lines are written in blocks (observability/batched_log.py, every 0.2 s).
+    deadline = time.monotonic() + 5
+    while True:
+        served = [p.output().count("/auth/providers/anon-user/login") for p in trio]
+        if all(count >= 1 for count in served) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert all(count >= 1 for count in served), served
 
 
